@@ -1,0 +1,19 @@
+"""The sensorhub error tree: every error says what went wrong and what to do next."""
+
+from __future__ import annotations
+
+
+class SensorhubError(Exception):
+    """Root of every error sensorhub raises on purpose."""
+
+
+class ConfigError(SensorhubError, ValueError):
+    """A configuration file or option is wrong."""
+
+
+class StorageError(SensorhubError):
+    """The database cannot be reached, opened or written."""
+
+
+class DeviceError(SensorhubError):
+    """A wearable could not be found, connected or commanded."""

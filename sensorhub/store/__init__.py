@@ -1,0 +1,75 @@
+"""Storage adapter: SQLAlchemy models, migrations, the write path and the read path.
+
+``Store.open(url)`` is the one way in: it creates the engine with the per-backend settings,
+brings the schema to the newest migration and hands out a :class:`Repository` (writes) and
+:class:`Queries` (reads).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from sensorhub.store.database import create_db_engine, upgrade_schema
+from sensorhub.store.queries import (
+    DeviceView,
+    EpochView,
+    EventView,
+    LiveView,
+    NudgeView,
+    Queries,
+    WearerView,
+)
+from sensorhub.store.repository import (
+    DeviceRecord,
+    NudgeRecord,
+    Repository,
+    ns_from_utc,
+    utc_from_ns,
+)
+
+DEFAULT_DB_URL = "sqlite:///var/sensorhub.db"
+
+
+class Store:
+    """An open sensorhub database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.repository = Repository(engine)
+        self.queries = Queries(engine)
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_DB_URL, *, upgrade: bool = True) -> Store:
+        """Open the database at ``url``, migrating its schema to the newest revision.
+
+        Raises
+        ------
+        StorageError
+            If the URL is invalid or the database cannot be reached or migrated.
+        """
+        engine = create_db_engine(url)
+        if upgrade:
+            upgrade_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release every pooled connection (the database file stays consistent)."""
+        self.engine.dispose()
+
+
+__all__ = [
+    "DEFAULT_DB_URL",
+    "DeviceRecord",
+    "DeviceView",
+    "EpochView",
+    "EventView",
+    "LiveView",
+    "NudgeRecord",
+    "NudgeView",
+    "Queries",
+    "Repository",
+    "Store",
+    "WearerView",
+    "ns_from_utc",
+    "utc_from_ns",
+]

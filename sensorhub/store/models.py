@@ -1,0 +1,164 @@
+"""SQLAlchemy 2 typed table models (DESIGN.md section 7).
+
+ORM rows never leave ``sensorhub.store``: the repository and the query API convert them to
+plain domain dataclasses at the boundary. Times are stored as timezone-aware UTC timestamps
+(``timestamptz`` on PostgreSQL; ISO text normalised to UTC on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, whatever the backend.
+
+    SQLite has no time zone type: values are stored as UTC and tagged with UTC on the way
+    out, so comparisons never mix naive and aware datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: sensorhub stores UTC-aware times only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+        raise TypeError(f"unexpected timestamp value {value!r}")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every sensorhub table."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class WearerRow(Base):
+    """A person who wears one or more devices."""
+
+    __tablename__ = "wearer"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    birth_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[dt.datetime]
+
+
+class DeviceRow(Base):
+    """A wearable bound to a wearer at a body placement."""
+
+    __tablename__ = "device"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"), index=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    placement: Mapped[str] = mapped_column(String(32))
+    battery_pct: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    counters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EventRow(Base):
+    """A detected event (static bout, gait bout, fall, non-wear, ...), idempotent by id."""
+
+    __tablename__ = "event"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    posture: Mapped[str | None] = mapped_column(String(32), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime]
+
+    __table_args__ = (Index("ix_event_wearer_kind_start", "wearer_id", "kind", "start_at"),)
+
+
+class EpochRow(Base):
+    """One-minute summary of a wearer's activity."""
+
+    __tablename__ = "epoch"
+
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"), primary_key=True)
+    start_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    posture: Mapped[str] = mapped_column(String(32))
+    enmo_mg: Mapped[float] = mapped_column(Float)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+    worn: Mapped[bool] = mapped_column(default=True)
+
+
+class NudgeRow(Base):
+    """A movement nudge: why it was sent, through which channel, and what came of it."""
+
+    __tablename__ = "nudge"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"))
+    sent_at: Mapped[dt.datetime]
+    reason: Mapped[str] = mapped_column(String(64))
+    bout_start_at: Mapped[dt.datetime]
+    bout_duration_s: Mapped[float] = mapped_column(Float)
+    level: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text)
+    exercise_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str] = mapped_column(String(32))
+    #: "delivered", "failed: <reason>", or "dashboard-only" when the band cannot be buzzed
+    delivery: Mapped[str] = mapped_column(String(200))
+    responded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_nudge_wearer_sent", "wearer_id", "sent_at"),)
+
+
+class LiveStateRow(Base):
+    """The latest live state of a wearer (the dashboard's bout timer reads it)."""
+
+    __tablename__ = "live_state"
+
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"), primary_key=True)
+    posture: Mapped[str] = mapped_column(String(32))
+    bout_posture: Mapped[str | None] = mapped_column(String(32), default=None)
+    bout_start_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: device time of the latest sample folded into this state
+    device_time_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+__all__ = [
+    "Base",
+    "DeviceRow",
+    "EpochRow",
+    "EventRow",
+    "LiveStateRow",
+    "NudgeRow",
+    "UtcDateTime",
+    "WearerRow",
+]

@@ -1,0 +1,146 @@
+"""The store on a real SQLite file: migrations, idempotent writes, read path, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sensorhub.errors import StorageError
+from sensorhub.model import NS_PER_S, CurrentBout, EpochSummary, Fall, Posture, StaticBout
+from sensorhub.store import NudgeRecord, Store, ns_from_utc, utc_from_ns
+from sensorhub.store.database import head_revision, schema_revision
+
+T0 = 1_790_000_000 * NS_PER_S  # 2026-09-21T14:13:20Z
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    s.repository.ensure_wearer("w1", "Ada")
+    yield s
+    s.close()
+
+
+def test_open_migrates_to_head_and_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'hub.db'}"
+    first = Store.open(url)
+    assert schema_revision(first.engine) == head_revision() is not None
+    first.close()
+    again = Store.open(url)  # opening an up-to-date database changes nothing
+    assert schema_revision(again.engine) == head_revision()
+    with again.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    again.close()
+
+
+def test_time_conversion_is_exact_to_the_microsecond() -> None:
+    t_ns = T0 + 123_456_000
+    assert ns_from_utc(utc_from_ns(t_ns)) == t_ns
+    assert utc_from_ns(T0) == dt.datetime(2026, 9, 21, 14, 13, 20, tzinfo=dt.UTC)
+
+
+def test_events_are_upserted_by_deterministic_id(store: Store) -> None:
+    bout = StaticBout(T0, T0 + 1800 * NS_PER_S, Posture.SITTING)
+    fall = Fall(T0 + 2000 * NS_PER_S, confidence=0.9)
+    store.repository.save_events("w1", [bout, fall])
+    store.repository.save_events("w1", [bout])  # replay: no duplicate
+    longer = StaticBout(T0, T0 + 1900 * NS_PER_S, Posture.SITTING)
+    store.repository.save_events("w1", [longer])  # same start: updated in place
+    bouts = store.queries.events("w1", "static_bout")
+    assert len(bouts) == 1
+    assert bouts[0].duration_s == 1900
+    assert bouts[0].posture == "sitting"
+    falls = store.queries.events("w1", "fall")
+    assert [f.data["confidence"] for f in falls] == [0.9]
+
+
+def test_event_window_query(store: Store) -> None:
+    day = [
+        StaticBout(T0 + k * 3600 * NS_PER_S, T0 + (k * 3600 + 600) * NS_PER_S, Posture.STANDING)
+        for k in range(5)
+    ]
+    store.repository.save_events("w1", day)
+    since, until = utc_from_ns(T0 + 3600 * NS_PER_S), utc_from_ns(T0 + 3 * 3600 * NS_PER_S)
+    got = store.queries.events("w1", "static_bout", since=since, until=until)
+    assert [e.start_at for e in got] == [utc_from_ns(b.start_ns) for b in day[1:3]]
+
+
+def test_live_state_round_trip(store: Store) -> None:
+    assert store.queries.live("w1") is None
+    bout = CurrentBout(start_ns=T0, posture=Posture.STATIONARY, last_ns=T0 + 90 * NS_PER_S)
+    store.repository.save_live_state(
+        "w1", posture=Posture.STATIONARY, bout=bout, device_time_ns=bout.last_ns
+    )
+    live = store.queries.live("w1")
+    assert live is not None
+    assert live.bout_duration_s == 90
+    store.repository.save_live_state(
+        "w1", posture=Posture.WALKING, bout=None, device_time_ns=T0 + 100 * NS_PER_S
+    )
+    live = store.queries.live("w1")
+    assert live is not None
+    assert live.posture == "walking"
+    assert live.bout_duration_s is None
+
+
+def test_nudges_and_epochs(store: Store) -> None:
+    store.repository.save_nudge(
+        NudgeRecord(
+            "w1",
+            T0,
+            "static_load",
+            T0 - 1800 * NS_PER_S,
+            1800.0,
+            1,
+            "Time to stand up",
+            "band",
+            "delivered",
+            exercise_id="hip-marches",
+        )
+    )
+    [nudge] = store.queries.nudges("w1")
+    assert (nudge.delivery, nudge.exercise_id, nudge.sent_at) == (
+        "delivered",
+        "hip-marches",
+        utc_from_ns(T0),
+    )
+    epochs = [EpochSummary(T0 + k * 60 * NS_PER_S, 60.0, Posture.SITTING, 3.0) for k in range(3)]
+    store.repository.save_epochs("w1", epochs)
+    store.repository.save_epochs("w1", epochs)
+    got = store.queries.epochs("w1", since=utc_from_ns(T0), until=utc_from_ns(T0 + 3600 * NS_PER_S))
+    assert len(got) == 3
+
+
+def test_unknown_wearer_is_refused_and_nothing_is_lost(store: Store) -> None:
+    store.repository.save_events("w1", [StaticBout(T0, T0 + NS_PER_S, Posture.SITTING)])
+    with pytest.raises(StorageError, match="Nothing of this write was stored"):
+        store.repository.save_events("nobody", [StaticBout(T0, T0 + NS_PER_S, Posture.SITTING)])
+    assert len(store.queries.events("w1", "static_bout")) == 1
+
+
+def test_bad_urls_say_what_to_do() -> None:
+    with pytest.raises(StorageError, match="invalid database URL"):
+        Store.open("not a url")
+    with pytest.raises(StorageError, match="unsupported database backend"):
+        Store.open("mysql://localhost/x")
+
+
+def test_database_from_a_newer_sensorhub_is_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    Store.open(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE alembic_version SET version_num = 'fffffuture'")
+    with pytest.raises(StorageError, match="newer version"):
+        Store.open(f"sqlite:///{path}")
+
+
+def test_unwritable_location_gives_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises((StorageError, OSError)):
+        Store.open(f"sqlite:///{blocker / 'hub.db'}")
