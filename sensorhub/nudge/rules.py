@@ -1,0 +1,181 @@
+"""When to nudge: the static-load rules of DESIGN.md section 6, as a pure state machine.
+
+Defaults: nudge after 30 min of continuous sitting (or ``stationary`` where the placement
+cannot tell sitting from standing) and after 45 min of continuous standing; snooze 15 min;
+at most 2 nudges an hour, the second with stronger wording; quiet hours 21:00-08:00 in the
+wearer's time zone; never while lying, asleep or when the band is not worn. Sources are in
+research/product-and-defaults.md (the "change your position every 30 minutes" advice and
+the reminder settings of Garmin, Fitbit, Apple Watch and Bangle.js).
+
+Time is device time (ns since the Unix epoch): the engine works identically on a live
+stream, a time-compressed simulation and a replayed recording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sensorhub.model import NS_PER_S, CurrentBout, Posture
+from sensorhub.nudge.exercises import (
+    SAFETY_NOTE,
+    Contraindication,
+    Exercise,
+    Position,
+    suitable_exercises,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeSettings:
+    """Per-wearer nudge settings (all configurable; defaults from DESIGN.md section 6)."""
+
+    sitting_limit_s: float = 30 * 60
+    standing_limit_s: float = 45 * 60
+    snooze_s: float = 15 * 60
+    max_per_hour: int = 2
+    quiet_start_hour: int = 21
+    quiet_end_hour: int = 8
+    timezone: str = "UTC"
+    conditions: frozenset[Contraindication] = frozenset()
+    disabled_exercises: frozenset[str] = frozenset()
+    enabled_exercises: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.sitting_limit_s <= 0 or self.standing_limit_s <= 0 or self.snooze_s < 0:
+            raise ValueError("nudge limits must be positive and the snooze non-negative")
+        if not (0 <= self.quiet_start_hour < 24 and 0 <= self.quiet_end_hour < 24):
+            raise ValueError("quiet hours must be whole hours between 0 and 23")
+        ZoneInfo(self.timezone)  # raises ZoneInfoNotFoundError with the bad name
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeDecision:
+    """A nudge to send now."""
+
+    reason: str
+    level: int  # 1 = gentle (mild alert), 2 = stronger wording (high alert)
+    message: str
+    bout_start_ns: int
+    bout_duration_s: float
+    exercise: Exercise | None
+    safety_note: str = SAFETY_NOTE
+
+
+def _minutes(seconds: float) -> int:
+    return int(seconds // 60)
+
+
+@dataclass
+class NudgeEngine:
+    """Decides, on each update of the live state, whether to nudge the wearer now.
+
+    Parameters
+    ----------
+    settings
+        The wearer's nudge settings.
+
+    Attributes
+    ----------
+    sent_ns_
+        Device times of the nudges sent within the last hour.
+    """
+
+    settings: NudgeSettings = field(default_factory=NudgeSettings)
+    sent_ns_: deque[int] = field(default_factory=deque)
+    _bout_start_ns: int | None = None
+    _bout_nudges: int = 0
+    _last_nudge_ns: int | None = None
+    _exercise_turn: int = 0
+
+    def in_quiet_hours(self, now_ns: int) -> bool:
+        """True when ``now_ns`` falls within the wearer's quiet hours (local time)."""
+        local = dt.datetime.fromtimestamp(now_ns / NS_PER_S, tz=ZoneInfo(self.settings.timezone))
+        start, end = self.settings.quiet_start_hour, self.settings.quiet_end_hour
+        if start == end:
+            return False
+        if start < end:
+            return start <= local.hour < end
+        return local.hour >= start or local.hour < end
+
+    def _limit_s(self, posture: Posture) -> float:
+        if posture == Posture.STANDING:
+            return self.settings.standing_limit_s
+        return self.settings.sitting_limit_s
+
+    def _pick_exercise(self, posture: Posture) -> Exercise | None:
+        # While sitting, suggest getting up first (standing exercises) or a seated one;
+        # floor exercises are for home routines, not for a nudge at the desk.
+        positions = (
+            (Position.STANDING, Position.SEATED)
+            if posture != Posture.STANDING
+            else (Position.STANDING,)
+        )
+        options = suitable_exercises(
+            positions,
+            conditions=self.settings.conditions,
+            disabled=self.settings.disabled_exercises,
+            enabled=self.settings.enabled_exercises,
+        )
+        if not options:
+            return None
+        choice = options[self._exercise_turn % len(options)]
+        self._exercise_turn += 1
+        return choice
+
+    def update(
+        self, *, now_ns: int, bout: CurrentBout | None, posture: Posture, worn: bool = True
+    ) -> NudgeDecision | None:
+        """Fold in the latest live state; return a nudge to send now, or None."""
+        while self.sent_ns_ and now_ns - self.sent_ns_[0] >= 3600 * NS_PER_S:
+            self.sent_ns_.popleft()
+        if bout is None or bout.start_ns != self._bout_start_ns:
+            self._bout_start_ns = None if bout is None else bout.start_ns
+            self._bout_nudges = 0
+        if bout is None or not worn or posture in (Posture.LYING, Posture.NONWEAR):
+            return None
+        duration_s = (now_ns - bout.start_ns) / NS_PER_S
+        if duration_s < self._limit_s(bout.posture) or self.in_quiet_hours(now_ns):
+            return None
+        if len(self.sent_ns_) >= self.settings.max_per_hour:
+            return None
+        if (
+            self._bout_nudges > 0
+            and self._last_nudge_ns is not None
+            and now_ns - self._last_nudge_ns < self.settings.snooze_s * NS_PER_S
+        ):
+            return None
+        self._bout_nudges += 1
+        self._last_nudge_ns = now_ns
+        self.sent_ns_.append(now_ns)
+        return self._decision(bout, duration_s)
+
+    def _decision(self, bout: CurrentBout, duration_s: float) -> NudgeDecision:
+        doing = {
+            Posture.SITTING: "sitting",
+            Posture.STANDING: "standing",
+        }.get(bout.posture, "still")
+        exercise = self._pick_exercise(bout.posture)
+        suggestion = f" Try this: {exercise.name.lower()}." if exercise else ""
+        if self._bout_nudges == 1:
+            level = 1
+            message = (
+                f"You have been {doing} for {_minutes(duration_s)} minutes. Time to change "
+                f"position and move for a minute or two.{suggestion}"
+            )
+        else:
+            level = 2
+            message = (
+                f"Still {doing} after {_minutes(duration_s)} minutes: your back and hips "
+                f"will thank you for a break now.{suggestion}"
+            )
+        return NudgeDecision(
+            reason=f"static_load_{doing}",
+            level=level,
+            message=message,
+            bout_start_ns=bout.start_ns,
+            bout_duration_s=duration_s,
+            exercise=exercise,
+        )

@@ -1,0 +1,105 @@
+"""Nudge rules: thresholds, snooze, hourly cap, escalation, quiet hours, lying and non-wear."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sensorhub.model import NS_PER_S, CurrentBout, Posture
+from sensorhub.nudge import EXERCISES, NudgeEngine, NudgeSettings, suitable_exercises
+from sensorhub.nudge.exercises import Contraindication, Position
+
+MIN = 60 * NS_PER_S
+#: 2026-11-23 10:00 UTC, outside the default quiet hours
+MORNING = int(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC).timestamp()) * NS_PER_S
+
+
+def run_minutes(engine: NudgeEngine, bout: CurrentBout, minutes: int) -> list[tuple[int, int]]:
+    """Update the engine once a minute; return (minute, level) of each nudge."""
+    sent = []
+    for m in range(minutes + 1):
+        now = bout.start_ns + m * MIN
+        live = CurrentBout(bout.start_ns, bout.posture, now)
+        decision = engine.update(now_ns=now, bout=live, posture=bout.posture)
+        if decision:
+            sent.append((m, decision.level))
+    return sent
+
+
+def test_sitting_nudges_at_30_then_escalates_after_snooze_and_respects_hourly_cap() -> None:
+    sent = run_minutes(NudgeEngine(), CurrentBout(MORNING, Posture.SITTING, MORNING), 100)
+    # 30: first; 45: second (snooze 15 min, stronger wording); then the cap of 2 per hour
+    # holds until the first leaves the hour window at 90.
+    assert sent == [(30, 1), (45, 2), (90, 2)]
+
+
+def test_standing_limit_is_45_minutes_and_stationary_counts_as_sitting() -> None:
+    assert run_minutes(NudgeEngine(), CurrentBout(MORNING, Posture.STANDING, MORNING), 50) == [
+        (45, 1)
+    ]
+    assert run_minutes(NudgeEngine(), CurrentBout(MORNING, Posture.STATIONARY, MORNING), 31) == [
+        (30, 1)
+    ]
+
+
+def test_a_new_bout_starts_a_fresh_count() -> None:
+    engine = NudgeEngine()
+    assert run_minutes(engine, CurrentBout(MORNING, Posture.SITTING, MORNING), 31) == [(30, 1)]
+    later = MORNING + 40 * MIN
+    # the hourly cap still counts the first nudge: this bout's first nudge is gentle again
+    assert run_minutes(engine, CurrentBout(later, Posture.SITTING, later), 31) == [(30, 1)]
+
+
+@pytest.mark.parametrize("posture", [Posture.LYING, Posture.NONWEAR])
+def test_never_while_lying_or_not_worn(posture: Posture) -> None:
+    engine = NudgeEngine()
+    bout = CurrentBout(MORNING, Posture.SITTING, MORNING + 40 * MIN)
+    assert engine.update(now_ns=bout.last_ns, bout=bout, posture=posture) is None
+    sitting = engine.update(now_ns=bout.last_ns, bout=bout, posture=Posture.SITTING, worn=False)
+    assert sitting is None
+
+
+def test_quiet_hours_in_the_wearers_time_zone() -> None:
+    engine = NudgeEngine(NudgeSettings(timezone="Europe/Berlin"))
+    # 20:30 UTC is 21:30 in Berlin in November: quiet
+    evening = int(dt.datetime(2026, 11, 23, 20, 30, tzinfo=dt.UTC).timestamp()) * NS_PER_S
+    assert engine.in_quiet_hours(evening)
+    assert not engine.in_quiet_hours(evening - 2 * 3600 * NS_PER_S)
+    bout = CurrentBout(evening - 40 * MIN, Posture.SITTING, evening)
+    assert engine.update(now_ns=evening, bout=bout, posture=Posture.SITTING) is None
+
+
+def test_wording_informs_and_suggests_a_suitable_exercise() -> None:
+    engine = NudgeEngine(NudgeSettings(conditions=frozenset({Contraindication.HIP_REPLACEMENT})))
+    bout = CurrentBout(MORNING, Posture.SITTING, MORNING + 30 * MIN)
+    decision = engine.update(now_ns=bout.last_ns, bout=bout, posture=Posture.SITTING)
+    assert decision is not None
+    assert "30 minutes" in decision.message
+    assert decision.exercise is not None
+    assert decision.exercise.position in (Position.STANDING, Position.SEATED)
+    assert Contraindication.HIP_REPLACEMENT not in decision.exercise.contraindications
+    assert "physiotherapist" in decision.safety_note
+
+
+def test_contraindicated_exercises_are_left_out_unless_a_physio_enables_them() -> None:
+    floor = suitable_exercises([Position.FLOOR], conditions=[Contraindication.HIP_REPLACEMENT])
+    ids = {e.id for e in floor}
+    assert "knee-to-chest" not in ids
+    assert "clamshell" not in ids
+    assert "glute-bridge" in ids
+    enabled = suitable_exercises(
+        [Position.FLOOR], conditions=[Contraindication.HIP_REPLACEMENT], enabled=["clamshell"]
+    )
+    assert "clamshell" in {e.id for e in enabled}
+    assert "glute-bridge" not in {
+        e.id for e in suitable_exercises([Position.FLOOR], disabled=["glute-bridge"])
+    }
+    assert len({e.id for e in EXERCISES}) == len(EXERCISES)
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        NudgeSettings(sitting_limit_s=0)
+    with pytest.raises(Exception, match="Nowhere"):
+        NudgeSettings(timezone="Nowhere/Atlantis")
