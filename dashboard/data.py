@@ -1,0 +1,32 @@
+"""The dashboard's one door to the data: a cached read-only Store from the configured URL."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import streamlit as st
+
+from sensorhub.store import DEFAULT_DB_URL, Queries, Store
+
+DB_ENV = "SENSORHUB_DB_URL"
+
+
+def database_url(argv: list[str] | None = None) -> str:
+    """``--db URL`` after ``streamlit run app.py --``, else $SENSORHUB_DB_URL, else default."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db", default=None)
+    known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return str(known.db or os.environ.get(DB_ENV) or DEFAULT_DB_URL)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    # The dashboard never migrates: the collector (or `sensorhub db upgrade`) owns the schema.
+    return Store.open(url, upgrade=False)
+
+
+def queries() -> Queries:
+    """Read access to the configured database."""
+    return _store(database_url()).queries

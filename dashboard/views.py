@@ -1,0 +1,139 @@
+"""Pure view-model functions: store query results -> rows and texts the pages show.
+
+Kept free of Streamlit so they are unit-tested directly; the pages only lay them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sensorhub.nudge import exercise_by_id
+from sensorhub.nudge.exercises import SAFETY_NOTE, Exercise
+from sensorhub.store import DeviceView, EventView, LiveView, NudgeView
+
+POSTURE_WORDS = {
+    "sitting": "Sitting",
+    "standing": "Standing",
+    "stationary": "Still (sitting or standing)",
+    "lying": "Lying",
+    "walking": "Walking",
+    "active": "Moving",
+    "nonwear": "Band not worn",
+    "unknown": "Unknown",
+}
+
+RED_FLAGS = (
+    "Seek medical advice if you have pain lasting several weeks, severe or night pain, pain "
+    "that stops your daily activities or returns as soon as you stand, or a history of "
+    "cancer or osteoporosis.",
+    "Get urgent care for loss of bladder or bowel control, numbness around the saddle area, "
+    "new leg weakness, fever with back pain, or being unable to bear weight after a fall.",
+)
+
+
+def format_duration(seconds: float) -> str:
+    """``3725`` -> ``"1 h 02 min"``; ``125`` -> ``"2 min"``."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def local_day_bounds(when: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """Start and end (UTC) of the local calendar day containing ``when``."""
+    local = when.astimezone(ZoneInfo(timezone))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=1)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BoutCard:
+    """What the live card shows."""
+
+    posture: str
+    bout_text: str
+    bout_minutes: float | None
+    limit_minutes: float
+    as_of: str
+
+
+def bout_card(
+    live: LiveView,
+    timezone: str,
+    *,
+    sitting_limit_min: float = 30.0,
+    standing_limit_min: float = 45.0,
+) -> BoutCard:
+    """The live posture and static-bout timer."""
+    posture = POSTURE_WORDS.get(live.posture, live.posture)
+    as_of = live.device_time_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M:%S")
+    duration = live.bout_duration_s
+    limit = standing_limit_min if live.bout_posture == "standing" else sitting_limit_min
+    if duration is None or live.bout_posture is None:
+        return BoutCard(posture, "No static bout in progress", None, limit, as_of)
+    what = POSTURE_WORDS.get(live.bout_posture, live.bout_posture).lower()
+    return BoutCard(posture, f"{what} for {format_duration(duration)}", duration / 60, limit, as_of)
+
+
+def bout_rows(
+    bouts: Sequence[EventView], timezone: str, *, limit_min: float = 30.0
+) -> list[dict[str, str]]:
+    """Rows of the 'today's static bouts' table."""
+    tz = ZoneInfo(timezone)
+    return [
+        {
+            "start": b.start_at.astimezone(tz).strftime("%H:%M:%S"),
+            "end": b.end_at.astimezone(tz).strftime("%H:%M:%S"),
+            "duration": format_duration(b.duration_s),
+            "posture": POSTURE_WORDS.get(b.posture or "unknown", b.posture or "?"),
+            "over limit": "yes" if b.duration_s >= limit_min * 60 else "",
+        }
+        for b in bouts
+    ]
+
+
+def nudge_rows(nudges: Sequence[NudgeView], timezone: str) -> list[dict[str, str]]:
+    """Rows of the nudges table."""
+    tz = ZoneInfo(timezone)
+    return [
+        {
+            "time": n.sent_at.astimezone(tz).strftime("%H:%M:%S"),
+            "after": format_duration(n.bout_duration_s),
+            "message": n.message,
+            "band": n.delivery,
+        }
+        for n in nudges
+    ]
+
+
+def exercise_card(nudge: NudgeView) -> tuple[Exercise, str] | None:
+    """The exercise suggested by a nudge, with the safety note."""
+    if nudge.exercise_id is None:
+        return None
+    try:
+        return exercise_by_id(nudge.exercise_id), SAFETY_NOTE
+    except KeyError:
+        return None
+
+
+def device_rows(devices: Sequence[DeviceView], timezone: str) -> list[dict[str, str | int | None]]:
+    """Rows of the devices table (health and counters)."""
+    tz = ZoneInfo(timezone)
+    rows: list[dict[str, str | int | None]] = []
+    for d in devices:
+        row: dict[str, str | int | None] = {
+            "device": d.name,
+            "profile": d.profile,
+            "placement": d.placement,
+            "battery %": d.battery_pct,
+            "last seen": "never"
+            if d.last_seen_at is None
+            else d.last_seen_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        row.update({k: int(v) for k, v in d.counters.items()})
+        rows.append(row)
+    return rows
