@@ -1,0 +1,146 @@
+"""Static-load tracker: a streaming state machine over posture runs (DESIGN.md section 6).
+
+A static bout (sitting, standing or ``stationary``) ends only with a real break: a stretch of
+``min_break_s`` (60 s) or more in which the wearer is not in the bout's posture (a change of
+position held, walking, lying down, sustained activity). Fidgets and a few steps shorter than
+that neither end nor reset the bout. Returns to the bout's posture shorter than
+``max_return_s`` inside a break do not interrupt the break (classification flicker). The bout's
+reported end is when the break *began*, not when it was confirmed. A data gap longer than
+``max_gap_s`` ends the bout at the last evidence before the gap.
+
+The machine works on runs of equal labels and evaluates every condition at an analytically
+computed time (break start + 60 s, run start + ``max_return_s``), so its output does not depend on
+how the frames were batched.
+
+References
+----------
+Healy G.N. et al. (2008) Breaks in sedentary time: beneficial associations with metabolic risk.
+Diabetes Care 31:661-666 (breaks in sedentary time).
+Migueles J.H. et al. (2019) GGIR: a research community-driven open source R package.
+J Meas Phys Behav 2:188-196 (bouts terminated by interruptions > 1 min, ``g.getbout``).
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensorhub.detect.posture import POSTURES, STATIC_CODES
+from sensorhub.model import NS_PER_S, CurrentBout, StaticBout
+
+
+class StaticLoadTracker:
+    """Streaming static-bout tracker (see the module docstring).
+
+    Parameters
+    ----------
+    min_break_s
+        A break must last this long to end a bout (DESIGN.md section 6: 1 min).
+    max_return_s
+        Returns to the bout posture shorter than this do not interrupt a break.
+    max_gap_s
+        Data gaps longer than this end the bout.
+    min_bout_s
+        Finished bouts shorter than this are not reported.
+
+    Attributes
+    ----------
+    bouts_
+        Bouts finished by the last call of :meth:`update`, :meth:`gap` or :meth:`finish`.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_break_s: float = 60.0,
+        max_return_s: float = 3.0,
+        max_gap_s: float = 300.0,
+        min_bout_s: float = 60.0,
+    ) -> None:
+        self.min_break_s = min_break_s
+        self.max_return_s = max_return_s
+        self.max_gap_s = max_gap_s
+        self.min_bout_s = min_bout_s
+        self.bouts_: list[StaticBout] = []
+        # ongoing run
+        self._run_label: int | None = None
+        self._run_start = 0
+        self._run_end = 0
+        # bout state
+        self._bout_label: int | None = None
+        self._bout_start = 0
+        self._bout_last = 0
+        self._brk_start: int | None = None
+
+    @property
+    def current_bout(self) -> CurrentBout | None:
+        """The live bout (None when not in a static bout)."""
+        if self._bout_label is None:
+            return None
+        return CurrentBout(self._bout_start, POSTURES[self._bout_label], self._bout_last)
+
+    def update(
+        self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], labels: NDArray[np.int8]
+    ) -> Self:
+        """Fold consecutive frames (start/end times and posture codes) into the state."""
+        self.bouts_ = []
+        n = len(labels)
+        if n == 0:
+            return self
+        change = np.nonzero(labels[1:] != labels[:-1])[0] + 1
+        starts = np.concatenate(([0], change))
+        ends = np.concatenate((change, [n]))
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            lab = int(labels[s])
+            t0, t1 = int(start_ns[s]), int(end_ns[e - 1])
+            if self._run_label == lab:
+                self._run_end = t1
+            else:
+                self._run_label, self._run_start, self._run_end = lab, t0, t1
+            self._advance()
+        return self
+
+    def gap(self, last_sample_ns: int, gap_ns: int) -> Self:
+        """Tell the tracker about missing data; long gaps end the bout."""
+        self.bouts_ = []
+        if gap_ns > self.max_gap_s * NS_PER_S:
+            self._close(
+                min(self._bout_last, last_sample_ns) if self._brk_start is None else self._brk_start
+            )
+            self._run_label = None
+        return self
+
+    def finish(self, last_sample_ns: int) -> Self:
+        """End of stream: close the open bout at its last evidence."""
+        return self.gap(last_sample_ns, int(self.max_gap_s * NS_PER_S) + 1)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _close(self, end_ns: int) -> None:
+        if self._bout_label is not None and end_ns - self._bout_start >= self.min_bout_s * NS_PER_S:
+            self.bouts_.append(StaticBout(self._bout_start, end_ns, POSTURES[self._bout_label]))
+        self._bout_label = None
+        self._brk_start = None
+
+    def _advance(self) -> None:
+        lab = self._run_label
+        assert lab is not None
+        s, e = self._run_start, self._run_end
+        if self._bout_label is None:
+            if lab in STATIC_CODES:
+                self._bout_label, self._bout_start, self._bout_last = lab, s, e
+            return
+        if lab == self._bout_label:
+            if self._brk_start is None:
+                self._bout_last = e
+            elif e - s >= self.max_return_s * NS_PER_S:
+                self._brk_start = None  # a fidget: the bout goes on
+                self._bout_last = e
+            return
+        if self._brk_start is None:
+            self._brk_start = s
+        if e - self._brk_start >= self.min_break_s * NS_PER_S:
+            self._close(self._brk_start)
+            if lab in STATIC_CODES:
+                self._bout_label, self._bout_start, self._bout_last = lab, s, e

@@ -1,0 +1,168 @@
+"""Per-frame features: gravity, movement intensity (ENMO, dynamic RMS), periodicity.
+
+All features are computed per one-second frame from a centred context window, from per-frame
+partial sums combined in a fixed order, so a frame's features do not depend on how many frames
+were computed together (streaming equals batch).
+
+References
+----------
+van Hees V.T. et al. (2013) Separating movement and gravity components in an acceleration signal
+and implications for the assessment of human daily physical activity. PLoS ONE 8:e61691 (ENMO).
+Moe-Nilssen R., Helbostad J.L. (2004) Estimation of gait cycle characteristics by trunk
+accelerometry. J Biomech 37:121-126 (unbiased autocorrelation of trunk acceleration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensorhub.signal.frames import FrameBatch
+
+#: Step periods searched for periodicity: 180 down to 40 steps/min (DESIGN.md section 6).
+MIN_STEP_PERIOD_S = 60.0 / 180.0
+MAX_STEP_PERIOD_S = 60.0 / 40.0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FrameFeatures:
+    """Features of consecutive frames (all arrays have n rows).
+
+    Attributes
+    ----------
+    k
+        Absolute frame index.
+    coverage
+        Fraction of real samples in the frame.
+    gravity_g
+        Mean acceleration over the gravity window (device axes), shape (n, 3).
+    dyn_rms_g
+        RMS of the acceleration minus its window mean, summed over axes (orientation-free).
+    enmo_mg
+        Mean of max(0, |a| - 1 g) over the frame itself (van Hees 2013), milli-g.
+    peak_g
+        Largest |a| in the frame.
+    mag_mean_g
+        Mean |a| over the frame.
+    periodicity
+        Height of the highest autocorrelation peak at a step- or stride-like lag (0 where not
+        computed).
+    step_period_s
+        Lag of the first peak at least half as high (the step; NaN where none).
+    """
+
+    k: NDArray[np.int64]
+    coverage: NDArray[np.float64]
+    gravity_g: NDArray[np.float64]
+    dyn_rms_g: NDArray[np.float64]
+    enmo_mg: NDArray[np.float64]
+    peak_g: NDArray[np.float64]
+    mag_mean_g: NDArray[np.float64]
+    periodicity: NDArray[np.float64]
+    step_period_s: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.k.shape[0])
+
+
+def _frame_stats(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-frame partial sums of x (m, spf, 3): [S1(3), S2(3)] -> (m, 6)."""
+    xt = np.ascontiguousarray(x.transpose(0, 2, 1))  # reduce along the contiguous last axis
+    return np.concatenate((xt.sum(axis=2), (xt * xt).sum(axis=2)), axis=1)
+
+
+def compute_features(
+    batch: FrameBatch,
+    *,
+    fs_hz: float,
+    samples_per_frame: int,
+    context_frames: int,
+    gravity_half_frames: int,
+    periodicity_min_rms_g: float,
+) -> FrameFeatures:
+    """Compute :class:`FrameFeatures` for a released :class:`FrameBatch`.
+
+    Parameters
+    ----------
+    batch
+        Frames with windows of ``(2 * context_frames + 1) * samples_per_frame`` samples.
+    fs_hz
+        Grid rate.
+    samples_per_frame
+        Samples per frame.
+    context_frames
+        Whole frames of context on each side of a frame in its window.
+    gravity_half_frames
+        Frames on each side averaged for gravity and movement (<= ``context_frames``).
+    periodicity_min_rms_g
+        Only frames moving at least this much get the (costlier) autocorrelation.
+    """
+    n = len(batch)
+    spf, c = samples_per_frame, context_frames
+    w = batch.windows
+    centre = w[:, c * spf : (c + 1) * spf]
+    stats_c = _frame_stats(centre)
+    left = _frame_stats(w[0, : c * spf].reshape(c, spf, 3))
+    right = _frame_stats(w[-1, (c + 1) * spf :].reshape(c, spf, 3))
+    allstats = np.concatenate((left, stats_c, right))  # frame k-c ... k_last+c
+    h = gravity_half_frames
+    acc = np.zeros((n, 6))
+    for d in range(-h, h + 1):  # fixed order of addition
+        acc = acc + allstats[c + d : c + d + n]
+    cnt = float((2 * h + 1) * spf)
+    mean = acc[:, :3] / cnt
+    var = np.maximum(acc[:, 3:] / cnt - mean * mean, 0.0)
+    dyn_rms = np.sqrt(var.sum(axis=1))
+    mag = np.sqrt((centre * centre).sum(axis=2))
+    enmo = np.maximum(mag - 1.0, 0.0).mean(axis=1) * 1000.0
+    peak = mag.max(axis=1)
+    mag_mean = mag.mean(axis=1)
+    periodicity = np.zeros(n)
+    period = np.full(n, np.nan)
+    cand = np.nonzero(dyn_rms >= periodicity_min_rms_g)[0]
+    if len(cand):
+        p, lag = _periodicity(w[cand], fs_hz)
+        periodicity[cand] = p
+        period[cand] = lag
+    return FrameFeatures(
+        batch.k, batch.coverage, mean, dyn_rms, enmo, peak, mag_mean, periodicity, period
+    )
+
+
+def _periodicity(
+    windows: NDArray[np.float64], fs_hz: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """First step-like autocorrelation peak of the dynamic acceleration vector per window.
+
+    The autocorrelation of the vector (summed over axes) is invariant to device rotation. A
+    candidate peak must lie at a lag in the step-period range, be a local maximum, and come after
+    the autocorrelation has dipped below zero (an oscillation, not a slow drift).
+    """
+    _m, width, _ = windows.shape
+    x = windows - windows.mean(axis=1, keepdims=True)
+    nfft = 1 << int(np.ceil(np.log2(2 * width)))
+    spec = np.fft.rfft(x.transpose(0, 2, 1), n=nfft, axis=2)
+    power = (spec.real**2 + spec.imag**2).sum(axis=1)
+    max_lag = min(width - 1, round(2 * MAX_STEP_PERIOD_S * fs_hz) + 1)
+    ac = np.fft.irfft(power, n=nfft, axis=1)[:, : max_lag + 1]
+    lags = np.arange(max_lag + 1)
+    ac = ac / (width - lags)[None, :]  # unbiased
+    r = ac / np.maximum(ac[:, :1], 1e-12)
+    lo = max(1, round(MIN_STEP_PERIOD_S * fs_hz * 0.9))
+    hi = min(max_lag - 1, round(MAX_STEP_PERIOD_S * fs_hz * 1.05))
+    dipped = np.minimum.accumulate(r, axis=1) < 0.0
+    is_peak = np.zeros_like(r, dtype=bool)
+    is_peak[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
+    ok = is_peak & dipped
+    ok[:, :lo] = False
+    ok[:, hi + 1 :] = False
+    score = np.where(ok, r, -np.inf)
+    # the first strong peak is the step (its double, the stride, may be as high)
+    first_good = ok & (r >= 0.5 * np.max(score, axis=1, keepdims=True))
+    idx = np.argmax(first_good, axis=1)
+    has = first_good.any(axis=1)
+    best = np.where(has, np.max(score, axis=1), 0.0)
+    period = np.where(has, idx / fs_hz, np.nan)
+    return np.maximum(best, 0.0), period

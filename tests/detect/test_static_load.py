@@ -1,0 +1,95 @@
+"""Unit tests of the static-load state machine on label sequences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sensorhub.detect.posture import CODE
+from sensorhub.detect.static_load import StaticLoadTracker
+from sensorhub.model import NS_PER_S, Posture, StaticBout
+
+S, W, ST, A, L = (
+    CODE[p]
+    for p in (Posture.SITTING, Posture.WALKING, Posture.STANDING, Posture.ACTIVE, Posture.LYING)
+)
+
+
+def labels(*runs: tuple[int, int]) -> np.ndarray:
+    return np.concatenate([np.full(n, c, dtype=np.int8) for c, n in runs])
+
+
+def feed(lab: np.ndarray, batch: int = 10_000) -> tuple[StaticLoadTracker, list[StaticBout]]:
+    tr = StaticLoadTracker()
+    out: list[StaticBout] = []
+    k = np.arange(len(lab), dtype=np.int64)
+    for i in range(0, len(lab), batch):
+        tr.update(
+            k[i : i + batch] * NS_PER_S, (k[i : i + batch] + 1) * NS_PER_S, lab[i : i + batch]
+        )
+        out += tr.bouts_
+    tr.finish(len(lab) * NS_PER_S)
+    return tr, out + tr.bouts_
+
+
+def span(b: StaticBout) -> tuple[float, float]:
+    return b.start_ns / NS_PER_S, b.end_ns / NS_PER_S
+
+
+@pytest.mark.parametrize("batch", [1, 7, 10_000])
+def test_short_interruptions_do_not_end_a_bout(batch: int) -> None:
+    lab = labels((S, 1200), (A, 20), (S, 600), (W, 59), (S, 300))
+    _, out = feed(lab, batch)
+    assert [span(b) for b in out] == [(0, 2179)]
+
+
+@pytest.mark.parametrize("batch", [1, 13, 10_000])
+def test_break_of_a_minute_ends_the_bout_where_it_began(batch: int) -> None:
+    lab = labels((S, 1200), (W, 60), (S, 300))
+    _, out = feed(lab, batch)
+    assert [span(b) for b in out] == [(0, 1200), (1260, 1560)]
+
+
+def test_change_of_position_starts_new_bout_at_the_change() -> None:
+    lab = labels((S, 1800), (ST, 600))
+    _, out = feed(lab)
+    assert [(span(b), b.posture) for b in out] == [
+        ((0, 1800), Posture.SITTING),
+        ((1800, 2400), Posture.STANDING),
+    ]
+
+
+def test_flicker_inside_a_break_does_not_interrupt_it() -> None:
+    lab = labels((S, 1200), (W, 30), (S, 2), (W, 40), (ST, 100))
+    _, out = feed(lab)
+    assert span(out[0]) == (0, 1200)
+
+
+def test_mixed_break_of_standing_and_walking_counts() -> None:
+    lab = labels((S, 1200), (ST, 30), (W, 40), (S, 600))
+    _, out = feed(lab)
+    assert [span(b) for b in out] == [(0, 1200), (1270, 1870)]
+
+
+def test_short_bouts_are_not_reported() -> None:
+    _, out = feed(labels((W, 100), (ST, 30), (W, 100)))
+    assert out == []
+
+
+def test_current_bout_and_gap() -> None:
+    tr = StaticLoadTracker()
+    k = np.arange(600, dtype=np.int64)
+    tr.update(k * NS_PER_S, (k + 1) * NS_PER_S, labels((L, 100), (S, 500)))
+    cur = tr.current_bout
+    assert cur is not None
+    assert (cur.start_ns, cur.last_ns, cur.posture) == (
+        100 * NS_PER_S,
+        600 * NS_PER_S,
+        Posture.SITTING,
+    )
+    tr.gap(599 * NS_PER_S, 60 * NS_PER_S)  # short: the bout goes on
+    assert tr.bouts_ == []
+    assert tr.current_bout is not None
+    tr.gap(599 * NS_PER_S, 600 * NS_PER_S)  # long: ends at the last sample
+    assert [span(b) for b in tr.bouts_] == [(100, 599)]
+    assert tr.current_bout is None

@@ -1,0 +1,210 @@
+"""Known-answer tests of the streaming pipeline on synthetic signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sensorhub.model import (
+    NS_PER_S,
+    EpochSummary,
+    Event,
+    Placement,
+    Posture,
+    PostureSegment,
+    SampleBlock,
+    StaticBout,
+)
+from sensorhub.pipeline import Pipeline, PipelineSettings
+from sensorhub.signal.synthetic import Synthetic, make_signal, random_rotation
+
+EPOCH_S = 5.0  # accuracy target: bout bounds within one epoch of the scripted changes
+
+
+def run(
+    sig: Synthetic, placement: Placement, chunk: int | list[int] = 1000, **kw: object
+) -> tuple[Pipeline, list[Event]]:
+    p = Pipeline(placement, fs_hz=sig.fs_hz, settings=PipelineSettings(**kw))  # type: ignore[arg-type]
+    events: list[Event] = []
+    sizes = [chunk] if isinstance(chunk, int) else chunk
+    i, n, c = 0, len(sig.t_ns), 0
+    while i < n:
+        size = sizes[c % len(sizes)]
+        c += 1
+        events += p.feed(SampleBlock(sig.t_ns[i : i + size], sig.acc_g[i : i + size], sig.fs_hz))
+        i += size
+    events += p.flush()
+    return p, events
+
+
+def bouts(events: list[Event]) -> list[StaticBout]:
+    return [e for e in events if isinstance(e, StaticBout)]
+
+
+def rel(sig: Synthetic, t_ns: int) -> float:
+    return (t_ns - int(sig.t_ns[0])) / NS_PER_S
+
+
+def upright_of(rot: np.ndarray) -> tuple[float, float, float]:
+    """The body's up axis in device coordinates for a known mounting."""
+    u = rot @ np.array([1.0, 0.0, 0.0])
+    return (float(u[0]), float(u[1]), float(u[2]))
+
+
+@pytest.mark.parametrize(
+    ("placement", "posture"),
+    [
+        (Placement.THIGH, Posture.SITTING),
+        (Placement.CHEST, Posture.STATIONARY),
+        (Placement.LOWER_BACK, Posture.STATIONARY),
+        (Placement.WRIST, Posture.STATIONARY),
+    ],
+)
+def test_fidget_and_few_steps_do_not_break_a_sitting_bout(
+    placement: Placement, posture: Posture
+) -> None:
+    rot = random_rotation(np.random.default_rng(3))
+    script = [
+        ("sitting", 15 * 60),
+        ("fidget", 20),
+        ("sitting", 10 * 60),
+        ("walking", 25),
+        ("sitting", 35 * 60 - 15 * 60 - 10 * 60 - 45),
+    ]
+    sig = make_signal(script, placement=placement, rotation=rot, seed=1)
+    _, events = run(sig, placement, upright_axis=upright_of(rot))
+    found = bouts(events)
+    assert len(found) == 1, found
+    assert found[0].posture == posture
+    assert rel(sig, found[0].start_ns) == pytest.approx(0.0, abs=EPOCH_S)
+    assert rel(sig, found[0].end_ns) == pytest.approx(35 * 60, abs=EPOCH_S)
+
+
+@pytest.mark.parametrize("placement", [Placement.CHEST, Placement.LOWER_BACK, Placement.HIP])
+def test_walk_of_three_minutes_splits_two_bouts(placement: Placement) -> None:
+    sig = make_signal(
+        [("standing", 40 * 60), ("walking", 180), ("standing", 50 * 60)],
+        placement=placement,
+        seed=2,
+    )
+    _, events = run(sig, placement, chunk=4096)
+    found = bouts(events)
+    assert len(found) == 2, found
+    assert rel(sig, found[0].start_ns) == pytest.approx(0, abs=EPOCH_S)
+    assert rel(sig, found[0].end_ns) == pytest.approx(40 * 60, abs=EPOCH_S)
+    assert rel(sig, found[1].start_ns) == pytest.approx(43 * 60, abs=EPOCH_S)
+    assert rel(sig, found[1].end_ns) == pytest.approx(93 * 60, abs=EPOCH_S)
+
+
+def test_sit_to_stand_held_ends_bout_when_the_change_began() -> None:
+    rot = random_rotation(np.random.default_rng(5))
+    sig = make_signal(
+        [("walking", 30), ("sitting", 31 * 60), ("standing", 20 * 60)],
+        placement=Placement.THIGH,
+        rotation=rot,
+        seed=4,
+    )
+    _, events = run(sig, Placement.THIGH)
+    found = bouts(events)
+    assert [b.posture for b in found] == [Posture.SITTING, Posture.STANDING]
+    assert rel(sig, found[0].start_ns) == pytest.approx(30, abs=EPOCH_S)
+    assert rel(sig, found[0].end_ns) == pytest.approx(30 + 31 * 60, abs=EPOCH_S)
+    assert rel(sig, found[1].start_ns) == pytest.approx(30 + 31 * 60, abs=EPOCH_S)
+
+
+def test_lying_down_is_a_break_and_is_not_static() -> None:
+    sig = make_signal([("standing", 20 * 60), ("lying", 10 * 60)], placement=Placement.CHEST)
+    _, events = run(sig, Placement.CHEST)
+    found = bouts(events)
+    assert len(found) == 1
+    assert rel(sig, found[0].end_ns) == pytest.approx(20 * 60, abs=EPOCH_S)
+    segs = [e for e in events if isinstance(e, PostureSegment) and e.posture == Posture.LYING]
+    assert sum(s.end_ns - s.start_ns for s in segs) / NS_PER_S == pytest.approx(600, abs=10)
+
+
+def test_event_is_emitted_within_seconds_of_confirmation() -> None:
+    sig = make_signal([("standing", 10 * 60), ("walking", 120)], placement=Placement.CHEST)
+    p = Pipeline(Placement.CHEST)
+    emitted_at = None
+    for i in range(0, len(sig.t_ns), 50):  # 1-s blocks, like a live stream
+        ev = p.feed(SampleBlock(sig.t_ns[i : i + 50], sig.acc_g[i : i + 50], 50.0))
+        if bouts(ev):
+            emitted_at = rel(sig, int(sig.t_ns[min(i + 49, len(sig.t_ns) - 1)]))
+            break
+    assert emitted_at is not None
+    confirmed = 10 * 60 + 60.0
+    assert confirmed - 1 <= emitted_at <= confirmed + 6
+
+
+def test_current_bout_is_live() -> None:
+    sig = make_signal([("standing", 300)], placement=Placement.CHEST)
+    p = Pipeline(Placement.CHEST)
+    p.feed(SampleBlock(sig.t_ns[:6000], sig.acc_g[:6000], 50.0))  # 120 s
+    cur = p.current_bout
+    assert cur is not None
+    assert cur.posture == Posture.STATIONARY
+    assert cur.duration_s == pytest.approx(120, abs=5)
+    assert p.current_posture == Posture.STATIONARY
+
+
+@pytest.mark.parametrize(("gap_s", "n_bouts"), [(240, 1), (600, 2)])
+def test_long_gap_ends_bout_at_last_sample(gap_s: float, n_bouts: int) -> None:
+    sig = make_signal([("standing", 20 * 60)], placement=Placement.CHEST)
+    half = len(sig.t_ns) // 2
+    p = Pipeline(Placement.CHEST)
+    ev = p.feed(SampleBlock(sig.t_ns[:half], sig.acc_g[:half], 50.0))
+    gap_ns = int(gap_s * NS_PER_S)
+    ev += p.feed(
+        SampleBlock(sig.t_ns[half:] + gap_ns, sig.acc_g[half:], 50.0, gap_before_ns=gap_ns)
+    )
+    ev += p.flush()
+    found = bouts(ev)
+    assert len(found) == n_bouts
+    if n_bouts == 2:
+        assert found[0].end_ns == pytest.approx(int(sig.t_ns[half - 1]), abs=NS_PER_S)
+
+
+def test_epoch_summaries() -> None:
+    sig = make_signal([("standing", 120), ("walking", 120)], placement=Placement.LOWER_BACK)
+    p, _ = run(sig, Placement.LOWER_BACK)
+    epochs: list[EpochSummary] = p.pop_epochs()
+    assert len(epochs) in (4, 5)
+    assert all(e.start_ns % (60 * NS_PER_S) == 0 for e in epochs)
+    assert epochs[0].posture == Posture.STATIONARY
+    assert epochs[-2].posture == Posture.WALKING
+    assert epochs[-2].enmo_mg > epochs[0].enmo_mg
+    assert p.pop_epochs() == []
+
+
+_CHUNK_SIG = make_signal(
+    [
+        ("standing", 100),
+        ("fidget", 15),
+        ("standing", 60),
+        ("walking", 70),
+        ("sitting", 130),
+        ("walking", 20),
+        ("lying", 90),
+    ],
+    placement=Placement.LOWER_BACK,
+    seed=7,
+    fs_hz=100.0,
+)
+
+
+def _key(events: list[Event]) -> list[tuple[object, ...]]:
+    """Events as comparable tuples, in time order (emission order may differ by chunking)."""
+    rows = [(type(e).__name__, *(getattr(e, f) for f in e.__dataclass_fields__)) for e in events]
+    return sorted(rows, key=repr)
+
+
+_REFERENCE = _key(run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=len(_CHUNK_SIG.t_ns))[1])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=10, max_value=9000), min_size=1, max_size=12))
+def test_events_do_not_depend_on_chunking(sizes: list[int]) -> None:
+    _, events = run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=sizes)
+    assert _key(events) == _REFERENCE
