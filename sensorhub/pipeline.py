@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sensorhub.detect.gait import GaitBoutAssembler
 from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier
 from sensorhub.detect.static_load import StaticLoadTracker
+from sensorhub.detect.steps import StepDetector
 from sensorhub.model import (
     NS_PER_S,
     CurrentBout,
@@ -138,6 +140,21 @@ class Pipeline:
             max_gap_s=st.max_gap_s,
             min_bout_s=st.min_static_bout_s,
         )
+        self._steps = StepDetector()
+        sensor_h = st.sensor_height_m
+        if (
+            sensor_h is None
+            and st.height_m is not None
+            and self.placement
+            in (
+                Placement.LOWER_BACK,
+                Placement.HIP,
+            )
+        ):
+            sensor_h = 0.53 * st.height_m  # greater trochanter height (Winter's anthropometry)
+        self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
+        self._last_step_ns: int | None = None
+        self._step_buf: list[NDArray[np.int64]] = []
         self._seg_label: int | None = None
         self._seg_start = 0
         self._seg_end = 0
@@ -187,6 +204,19 @@ class Pipeline:
         self._finish_epoch()
         return events
 
+    def learned_upright_axis(self) -> tuple[float, float, float] | None:
+        """The body's vertical axis learnt from walking so far (None before any walking)."""
+        ref = self._posture.upright_ref_
+        if ref is None or not self._posture.walking_frames_:
+            return None
+        return (float(ref[0]), float(ref[1]), float(ref[2]))
+
+    def pop_steps(self) -> NDArray[np.int64]:
+        """Step (initial-contact) times in UTC ns detected since the last call."""
+        out = np.concatenate(self._step_buf) if self._step_buf else np.empty(0, np.int64)
+        self._step_buf = []
+        return out
+
     def pop_epochs(self) -> list[EpochSummary]:
         """Epoch summaries finished since the last call."""
         out, self._epochs = self._epochs, []
@@ -198,6 +228,8 @@ class Pipeline:
         if batch is not None:
             self._process(batch, events)
         self._close_posture_segment(events)
+        self._gait.finish()
+        events.extend(self._gait.bouts_)
 
     def _process(self, batch: FrameBatch, events: list[Event]) -> None:
         st = self.settings
@@ -215,8 +247,54 @@ class Pipeline:
         self._tracker.update(start, end, labels)
         events.extend(self._tracker.bouts_)
         self._posture_segments(start, end, labels, events)
-        self._epochs_from(feats, labels)
+        steps_per_frame = self._detect_steps(batch, feats, labels, events)
+        self._epochs_from(feats, labels, steps_per_frame)
         self._current_posture = POSTURES[int(labels[-1])]
+
+    def _detect_steps(
+        self,
+        batch: FrameBatch,
+        feats: FrameFeatures,
+        labels: NDArray[np.int8],
+        events: list[Event],
+    ) -> NDArray[np.int64]:
+        st = self.settings
+        per_frame = np.zeros(len(labels), dtype=np.int64)
+        rows = np.nonzero(labels == CODE[Posture.WALKING])[0]
+        now = int(feats.k[-1] + 1) * NS_PER_S
+        if len(rows) == 0:
+            self._gait.add(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), now)
+            events.extend(self._gait.bouts_)
+            return per_frame
+        g = feats.gravity_g[rows]
+        g_unit = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
+        det = self._steps.detect(
+            np.asarray(batch.windows[rows]),
+            g_unit,
+            feats.step_period_s[rows],
+            fs_hz=st.work_fs_hz,
+            pre_samples=st.context_s * self._spf,
+            samples_per_frame=self._spf,
+        )
+        r, smp = det.step_index_
+        dt_ns = self._resampler.dt_ns
+        t = feats.k[rows[r]] * NS_PER_S + smp.astype(np.int64) * dt_ns
+        keep = np.ones(len(t), dtype=bool)
+        min_ns = int(self._steps.min_step_interval_s * NS_PER_S)
+        last = self._last_step_ns
+        for i, ti in enumerate(t.tolist()):
+            if last is not None and ti - last < min_ns:
+                keep[i] = False
+            else:
+                last = ti
+        self._last_step_ns = last
+        t, r = t[keep], r[keep]
+        exc = det.excursion_m_[keep]
+        self._step_buf.append(t)
+        np.add.at(per_frame, rows[r], 1)
+        self._gait.add(t, det.step_regularity_[r], det.stride_regularity_[r], exc, now)
+        events.extend(self._gait.bouts_)
+        return per_frame
 
     def _posture_segments(
         self,
@@ -243,7 +321,9 @@ class Pipeline:
             events.append(PostureSegment(self._seg_start, self._seg_end, POSTURES[self._seg_label]))
         self._seg_label = None
 
-    def _epochs_from(self, feats: FrameFeatures, labels: NDArray[np.int8]) -> None:
+    def _epochs_from(
+        self, feats: FrameFeatures, labels: NDArray[np.int8], steps: NDArray[np.int64]
+    ) -> None:
         ep = self.settings.epoch_s
         idx = feats.k // ep
         bounds = np.nonzero(np.diff(idx))[0] + 1
@@ -262,6 +342,7 @@ class Pipeline:
             acc.seconds += np.bincount(labels[s:e], weights=cov, minlength=len(POSTURES))
             acc.enmo_sum += float((feats.enmo_mg[s:e] * cov).sum())
             acc.covered += float(cov.sum())
+            acc.steps += int(steps[s:e].sum())
 
     def _finish_epoch(self) -> None:
         acc = self._epoch

@@ -92,6 +92,8 @@ class PostureClassifier:
         Inclination of gravity from the upright reference for those frames.
     upright_ref_
         Current upright reference (unit vector, device axes), or None before the first frame.
+    walking_frames_
+        Number of walking frames the reference has learnt from.
     """
 
     def __init__(
@@ -103,7 +105,7 @@ class PostureClassifier:
         sitting_thigh_inclination_deg: float = 45.0,
         active_rms_g: float | None = None,
         walking_min_rms_g: float = 0.03,
-        walking_min_periodicity: float = 0.4,
+        walking_min_periodicity: float = 0.3,
         upright_adapt_frames: float = 60.0,
         upright_axis: tuple[float, float, float] | None = None,
     ) -> None:
@@ -119,6 +121,7 @@ class PostureClassifier:
         self.upright_ref_: NDArray[np.float64] | None = None
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self.inclination_deg_: NDArray[np.float64] = np.empty(0)
+        self.walking_frames_ = 0
         self._ema_state: NDArray[np.float64] | None = None
 
     def classify(self, features: FrameFeatures) -> Self:
@@ -173,6 +176,7 @@ class PostureClassifier:
         assert self.upright_ref_ is not None
         n = len(g_unit)
         idx = np.nonzero(walking)[0]
+        self.walking_frames_ += len(idx)
         if len(idx) == 0:
             return np.broadcast_to(self.upright_ref_, (n, 3))
         alpha = 1.0 / max(self.upright_adapt_frames, 1.0)

@@ -8,6 +8,8 @@ References
 ----------
 van Hees V.T. et al. (2013) Separating movement and gravity components in an acceleration signal
 and implications for the assessment of human daily physical activity. PLoS ONE 8:e61691 (ENMO).
+Iluz T. et al. (2014) Automated detection of missteps during community ambulation in patients
+with Parkinson's disease. J NeuroEng Rehabil 11:48 (locomotion band for gait detection).
 Moe-Nilssen R., Helbostad J.L. (2004) Estimation of gait cycle characteristics by trunk
 accelerometry. J Biomech 37:121-126 (unbiased autocorrelation of trunk acceleration).
 """
@@ -123,7 +125,8 @@ def compute_features(
     period = np.full(n, np.nan)
     cand = np.nonzero(dyn_rms >= periodicity_min_rms_g)[0]
     if len(cand):
-        p, lag = _periodicity(w[cand], fs_hz)
+        up = mean[cand] / np.maximum(np.linalg.norm(mean[cand], axis=1, keepdims=True), 1e-9)
+        p, lag = _periodicity(w[cand], fs_hz, up)
         periodicity[cand] = p
         period[cand] = lag
     return FrameFeatures(
@@ -132,37 +135,52 @@ def compute_features(
 
 
 def _periodicity(
-    windows: NDArray[np.float64], fs_hz: float
+    windows: NDArray[np.float64], fs_hz: float, up: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """First step-like autocorrelation peak of the dynamic acceleration vector per window.
+    """Step-like autocorrelation peak of the dynamic acceleration per window.
 
-    The autocorrelation of the vector (summed over axes) is invariant to device rotation. A
-    candidate peak must lie at a lag in the step-period range, be a local maximum, and come after
-    the autocorrelation has dipped below zero (an oscillation, not a slow drift).
+    Two signals are examined, both invariant to device rotation: the acceleration along gravity
+    (``up``, unit vectors per window), whose rhythm at the trunk is the step, and the whole
+    dynamic vector (autocorrelation summed over axes), whose rhythm at a limb is often the
+    stride. The locomotion band (0.6-5 Hz) is kept. A candidate peak must lie at a lag in the
+    step-period range, be a local maximum, and follow a dip below zero (an oscillation, not a
+    drift). Periodicity is the higher of the two signals' best peaks; the step period comes from
+    the vertical signal when it has a peak.
     """
     _m, width, _ = windows.shape
     x = windows - windows.mean(axis=1, keepdims=True)
     nfft = 1 << int(np.ceil(np.log2(2 * width)))
-    spec = np.fft.rfft(x.transpose(0, 2, 1), n=nfft, axis=2)
-    power = (spec.real**2 + spec.imag**2).sum(axis=1)
+    spec = np.fft.rfft(x.transpose(0, 2, 1), n=nfft, axis=2)  # (m, 3, f)
+    spec_v = (spec * up[:, :, None]).sum(axis=1)
+    p_vec = (spec.real**2 + spec.imag**2).sum(axis=1)
+    p_ver = spec_v.real**2 + spec_v.imag**2
+    # keep the locomotion band only (0.6-5 Hz; Iluz et al. 2014 use 0.5-3 Hz): slow posture
+    # and heading changes would otherwise swamp the rhythm
+    freqs = np.fft.rfftfreq(nfft, 1.0 / fs_hz)
+    band = ((freqs >= 0.6) & (freqs <= 5.0))[None, :]
     max_lag = min(width - 1, round(2 * MAX_STEP_PERIOD_S * fs_hz) + 1)
-    ac = np.fft.irfft(power, n=nfft, axis=1)[:, : max_lag + 1]
-    lags = np.arange(max_lag + 1)
-    ac = ac / (width - lags)[None, :]  # unbiased
-    r = ac / np.maximum(ac[:, :1], 1e-12)
     lo = max(1, round(MIN_STEP_PERIOD_S * fs_hz * 0.9))
     hi = min(max_lag - 1, round(MAX_STEP_PERIOD_S * fs_hz * 1.05))
-    dipped = np.minimum.accumulate(r, axis=1) < 0.0
-    is_peak = np.zeros_like(r, dtype=bool)
-    is_peak[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
-    ok = is_peak & dipped
-    ok[:, :lo] = False
-    ok[:, hi + 1 :] = False
-    score = np.where(ok, r, -np.inf)
-    # the first strong peak is the step (its double, the stride, may be as high)
-    first_good = ok & (r >= 0.5 * np.max(score, axis=1, keepdims=True))
-    idx = np.argmax(first_good, axis=1)
-    has = first_good.any(axis=1)
-    best = np.where(has, np.max(score, axis=1), 0.0)
-    period = np.where(has, idx / fs_hz, np.nan)
-    return np.maximum(best, 0.0), period
+    results = []
+    for power in (p_ver, p_vec):
+        ac = np.fft.irfft(power * band, n=nfft, axis=1)[:, : max_lag + 1]
+        lags = np.arange(max_lag + 1)
+        ac = ac / (width - lags)[None, :]  # unbiased
+        r = ac / np.maximum(ac[:, :1], 1e-12)
+        dipped = np.minimum.accumulate(r, axis=1) < 0.0
+        is_peak = np.zeros_like(r, dtype=bool)
+        is_peak[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
+        ok = is_peak & dipped
+        ok[:, :lo] = False
+        ok[:, hi + 1 :] = False
+        score = np.where(ok, r, -np.inf)
+        top = np.max(score, axis=1, keepdims=True)
+        # the first strong peak is the step (its double, the stride, may be as high)
+        first_good = ok & (r >= 0.5 * top)
+        idx = np.argmax(first_good, axis=1)
+        has = first_good.any(axis=1)
+        best = np.where(has, top[:, 0], 0.0)
+        period = np.where(has, idx / fs_hz, np.nan)
+        results.append((np.maximum(best, 0.0), period))
+    (b_v, t_v), (b_x, t_x) = results
+    return np.maximum(b_v, b_x), np.where(np.isfinite(t_v), t_v, t_x)

@@ -1,0 +1,161 @@
+"""``python -m eval``: analyse every recording in ../shared/datasets and score it.
+
+Recordings are read in place (never copied). Each recording goes through
+:func:`sensorhub.io.analysis.analyze_recording` (the code behind ``sensorhub analyze``); the
+outputs land in ``eval/out/<dataset>/<recording>.json`` and are scored with the datasets' own
+``score.py``. ``eval/RESULTS.md`` gets the figures next to the anchors' published ones.
+
+Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from eval.report import write_results
+from sensorhub.io.analysis import analyze_recording
+from sensorhub.io.readers import read_recording
+from sensorhub.model import Placement
+from sensorhub.pipeline import PipelineSettings
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATASETS = HERE.parent.parent / "shared" / "datasets"
+
+#: Dataset placements that are not sensorhub placements.
+PLACEMENT_MAP = {"other": "pocket"}
+
+
+def load_scorer(datasets: Path) -> ModuleType:
+    """Import the datasets' own ``score.py``."""
+    spec = importlib.util.spec_from_file_location("shared_score", datasets / "score.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {datasets / 'score.py'}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def analyse_one(args: tuple[str, str, str]) -> tuple[str, float]:
+    """Analyse one recording (runs in a worker process); returns (recording, seconds)."""
+    npz, truth_path, out = args
+    truth = json.loads(Path(truth_path).read_text())
+    placement = Placement(PLACEMENT_MAP.get(truth["placement"], truth["placement"]))
+    subject = truth.get("subject") or {}
+    settings = PipelineSettings(
+        height_m=subject.get("height_m"), sensor_height_m=subject.get("sensor_height_m")
+    )
+    t0 = time.perf_counter()
+    rec = read_recording(npz)
+    doc = analyze_recording(rec, placement, settings=settings)
+    Path(out).write_text(json.dumps(doc) + "\n")
+    return truth["recording"], time.perf_counter() - t0
+
+
+def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Figures beyond score.py: false steps per hour in static postures, gait-bout recall."""
+    static_s = 0.0
+    false_steps = 0
+    ref_bouts = found = 0
+    for tp in sorted(truth_dir.glob("*.truth.json")):
+        tr = json.loads(tp.read_text())
+        op = out_dir / f"{tr['recording']}.json"
+        if not op.is_file():
+            continue
+        doc = json.loads(op.read_text())
+        steps = np.asarray(doc["steps"]["times_s"], dtype=float)
+        for seg in tr.get("posture_segments", []):
+            if seg["label"] in ("sitting", "standing", "lying"):
+                s, e = seg["start_s"] + 1.0, seg["end_s"] - 1.0  # keep clear of transitions
+                if e > s:
+                    static_s += e - s
+                    false_steps += int(((steps >= s) & (steps < e)).sum())
+        if tr.get("trial", {}).get("activity") == "STD":
+            static_s += tr["duration_s"]
+            false_steps += len(steps)
+        for rb in tr.get("gait_bouts", []):
+            ref_bouts += 1
+            if any(
+                min(rb["end_s"], b["end_s"]) > max(rb["start_s"], b["start_s"])
+                for b in doc["gait_bouts"]
+            ):
+                found += 1
+    out: dict[str, Any] = {}
+    if static_s > 0:
+        out["false_steps_per_static_hour"] = false_steps / (static_s / 3600.0)
+        out["static_hours"] = static_s / 3600.0
+    if ref_bouts:
+        out["gait_bout_recall"] = found / ref_bouts
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    ap.add_argument("--only", nargs="*", default=None, help="dataset names to run")
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = ap.parse_args(argv)
+    if not (args.datasets / "index.json").is_file():
+        print(f"no datasets at {args.datasets} (expected index.json there)", file=sys.stderr)
+        return 2
+    scorer = load_scorer(args.datasets)
+    dirs = [
+        d for d in sorted(args.datasets.iterdir()) if d.is_dir() and any(d.glob("*.truth.json"))
+    ]
+    if args.only:
+        dirs = [d for d in dirs if d.name in args.only]
+    results: list[dict[str, Any]] = []
+    for d in dirs:
+        out_dir = args.out / d.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        jobs = [
+            (
+                str(p),
+                str(p.with_suffix("").with_suffix(".truth.json"))
+                if False
+                else str(d / (p.stem + ".truth.json")),
+                str(out_dir / (p.stem + ".json")),
+            )
+            for p in sorted(d.glob("*.npz"))
+        ]
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            times = list(pool.map(analyse_one, jobs, chunksize=4))
+        wall = time.perf_counter() - t0
+        metrics = scorer.score_dataset(d, out_dir, 0.25, 0.0)
+        metrics.update(extra_metrics(d, out_dir))
+        metrics["analysis_cpu_s"] = sum(t for _, t in times)
+        metrics["wall_s"] = wall
+        results.append(metrics)
+        print()
+    (args.out / "metrics.json").write_text(json.dumps(_clean(results), indent=1) + "\n")
+    write_results(args.results, results, only=args.only is not None)
+    print(f"wrote {args.results}")
+    return 0
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_clean(v) for v in o]
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return o
+
+
+if __name__ == "__main__":
+    sys.exit(main())

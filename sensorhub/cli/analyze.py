@@ -1,0 +1,127 @@
+"""``sensorhub analyze RECORDING``: offline analysis of one recording (DESIGN.md section 4.1)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from sensorhub.io.analysis import analyze_recording
+from sensorhub.io.readers import RecordingError, read_recording
+from sensorhub.model import Placement
+from sensorhub.pipeline import PipelineSettings
+
+PLACEMENTS = ("wrist", "lower_back", "hip", "thigh", "chest", "pocket")
+
+#: Recordings with more samples than this show a progress bar on stderr.
+PROGRESS_MIN_SAMPLES = 2_000_000
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    p = subparsers.add_parser(
+        "analyze",
+        help="analyse a recorded file (CSV, NPZ, NPY): postures, static bouts, steps, gait, falls",
+        description=(
+            "Analyse one accelerometer recording and print the sensorhub.analysis/1 JSON "
+            "document. RECORDING is a CSV (header time_s,acc_x,acc_y,acc_z in g, optional "
+            "gyro_x,gyro_y,gyro_z in deg/s), an NPZ (acc (N,3) g, fs; irregular: fs=NaN and t "
+            "in s) or a memory-mapped NPY (N,3) with --fs."
+        ),
+    )
+    p.add_argument("recording", type=Path, metavar="RECORDING")
+    p.add_argument("--placement", required=True, choices=PLACEMENTS, help="where it was worn")
+    p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate")
+    p.add_argument("--height-m", type=float, default=None, metavar="M", help="wearer's height")
+    p.add_argument(
+        "--sensor-height-m",
+        type=float,
+        default=None,
+        metavar="M",
+        help="sensor height above the ground (walking speed)",
+    )
+    p.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="write here")
+    p.add_argument("--format", choices=("json", "table"), default="json")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(run=run)
+
+
+class _Bar:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.t0 = time.monotonic()
+        self.last = -1
+
+    def __call__(self, frac: float) -> None:
+        pct = int(frac * 100)
+        if pct == self.last:
+            return
+        self.last = pct
+        n = pct // 4
+        el = time.monotonic() - self.t0
+        eta = el / frac - el if frac > 0 else 0.0
+        self.stream.write(f"\ranalysing [{'#' * n}{'.' * (25 - n)}] {pct:3d}%  eta {eta:5.0f} s")
+        if pct >= 100:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse and print (or write) the result."""
+    for name in ("fs", "height_m", "sensor_height_m"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            raise RecordingError(f"--{name.replace('_', '-')} must be positive, got {v}")
+    rec = read_recording(args.recording, fs_hz=args.fs)
+    settings = PipelineSettings(height_m=args.height_m, sensor_height_m=args.sensor_height_m)
+    bar = None
+    if not args.no_progress and len(rec) >= PROGRESS_MIN_SAMPLES:
+        bar = _Bar(sys.stderr)
+    doc = analyze_recording(rec, Placement(args.placement), settings=settings, progress=bar)
+    text = json.dumps(doc, indent=1) + "\n" if args.format == "json" else format_table(doc)
+    if args.out is not None:
+        try:
+            args.out.write_text(text)
+        except OSError as e:
+            raise RecordingError(f"cannot write {args.out}: {e}") from e
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def format_table(doc: dict[str, Any]) -> str:
+    """A short human-readable summary of an analysis document."""
+    s = doc["summary"]
+    lines = [
+        f"recording: {doc['duration_s']:.1f} s, placement {doc['placement']}",
+        f"steps: {doc['steps']['count']}",
+        f"sedentary: {s['sedentary_s'] / 60:.1f} min   walking: {s['walking_s'] / 60:.1f} min   "
+        f"longest static bout: {s['longest_static_bout_s'] / 60:.1f} min   breaks: {s['breaks']}",
+        "",
+        f"{'static bout':<14}{'start_s':>10}{'end_s':>10}{'minutes':>9}",
+    ]
+    for b in doc["static_bouts"]:
+        lines.append(
+            f"{b['posture']:<14}{b['start_s']:>10.1f}{b['end_s']:>10.1f}"
+            f"{(b['end_s'] - b['start_s']) / 60:>9.1f}"
+        )
+    lines += [
+        "",
+        f"{'gait bout':<10}{'start_s':>9}{'end_s':>9}{'steps':>7}{'cadence':>9}"
+        f"{'CV%':>7}{'speed':>7}",
+    ]
+    for g in doc["gait_bouts"]:
+        cv = "-" if g["stride_time_cv_pct"] is None else f"{g['stride_time_cv_pct']:.1f}"
+        sp = "-" if g["speed_mps"] is None else f"{g['speed_mps']:.2f}"
+        lines.append(
+            f"{'':<10}{g['start_s']:>9.1f}{g['end_s']:>9.1f}{g['steps']:>7}"
+            f"{g['cadence_spm']:>9.1f}{cv:>7}{sp:>7}"
+        )
+    for f in doc["falls"]:
+        lines.append(f"possible fall at {f['time_s']:.1f} s (confidence {f['confidence']:.2f})")
+    for w in doc["nonwear"]:
+        lines.append(f"not worn {w['start_s']:.1f} - {w['end_s']:.1f} s")
+    return "\n".join(lines) + "\n"
