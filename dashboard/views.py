@@ -17,7 +17,7 @@ from sensorhub.store import DeviceView, EventView, LiveView, NudgeView
 POSTURE_WORDS = {
     "sitting": "Sitting",
     "standing": "Standing",
-    "stationary": "Still (sitting or standing)",
+    "stationary": "Still, upright",
     "lying": "Lying",
     "walking": "Walking",
     "active": "Moving",
@@ -55,7 +55,8 @@ class BoutCard:
     """What the live card shows."""
 
     posture: str
-    bout_text: str
+    bout_label: str
+    bout_value: str
     bout_minutes: float | None
     limit_minutes: float
     as_of: str
@@ -74,9 +75,12 @@ def bout_card(
     duration = live.bout_duration_s
     limit = standing_limit_min if live.bout_posture == "standing" else sitting_limit_min
     if duration is None or live.bout_posture is None:
-        return BoutCard(posture, "No static bout in progress", None, limit, as_of)
+        return BoutCard(posture, "Current static bout", "none", None, limit, as_of)
     what = POSTURE_WORDS.get(live.bout_posture, live.bout_posture).lower()
-    return BoutCard(posture, f"{what} for {format_duration(duration)}", duration / 60, limit, as_of)
+    return BoutCard(
+        posture, f"Current static bout ({what})", format_duration(duration), duration / 60,
+        limit, as_of,
+    )  # fmt: skip
 
 
 def bout_rows(
@@ -137,3 +141,29 @@ def device_rows(devices: Sequence[DeviceView], timezone: str) -> list[dict[str, 
         row.update({k: int(v) for k, v in d.counters.items()})
         rows.append(row)
     return rows
+
+
+POSTURE_COLOURS = {
+    "Lying": "#8c6bb1",
+    "Sitting": "#e6550d",
+    "Standing": "#fdae6b",
+    "Still, upright": "#fd8d3c",
+    "Walking": "#31a354",
+    "Moving": "#74c476",
+    "Band not worn": "#bdbdbd",
+    "Unknown": "#d9d9d9",
+}
+
+
+def timeline_rows(segments: Sequence[EventView], timezone: str) -> list[dict[str, object]]:
+    """Rows of the day's posture timeline: one bar per posture segment (local times)."""
+    tz = ZoneInfo(timezone)
+    return [
+        {
+            "start": s.start_at.astimezone(tz).replace(tzinfo=None).isoformat(),
+            "end": s.end_at.astimezone(tz).replace(tzinfo=None).isoformat(),
+            "posture": POSTURE_WORDS.get(s.posture or "unknown", s.posture or "?"),
+            "minutes": round(s.duration_s / 60, 1),
+        }
+        for s in segments
+    ]

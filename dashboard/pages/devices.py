@@ -22,7 +22,7 @@ def devices_table() -> None:
     rows = []
     for device in devices:
         rows.extend(views.device_rows([device], tz_of.get(device.wearer_id, "UTC")))
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.table(rows)
 
 
 def render() -> None:

@@ -4,10 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard import views
 from dashboard.data import queries
+
+
+def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
+    """Horizontal bars of the day's postures, coloured by posture."""
+    colours = views.POSTURE_COLOURS
+    data = pd.DataFrame(rows)
+    data["start"] = pd.to_datetime(data["start"])
+    data["end"] = pd.to_datetime(data["end"])
+    chart: alt.Chart = (
+        alt.Chart(data)
+        .mark_rect()
+        .encode(
+            y=alt.value(0),
+            y2=alt.value(36),
+            x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")),
+            x2="end:T",
+            color=alt.Color(
+                "posture:N",
+                scale=alt.Scale(domain=list(colours), range=list(colours.values())),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            tooltip=["posture:N", "minutes:Q"],
+        )
+        .properties(height=36)
+    )
+    return chart
 
 
 def _wearer_choice() -> tuple[str, str] | None:
@@ -32,7 +60,7 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     card = views.bout_card(live, timezone)
     left, right = st.columns(2)
     left.metric("Now", card.posture, help=f"as of {card.as_of} (device time)")
-    right.metric("Current static bout", card.bout_text)
+    right.metric(card.bout_label, card.bout_value)
     if card.bout_minutes is not None:
         st.progress(
             min(card.bout_minutes / card.limit_minutes, 1.0),
@@ -52,15 +80,19 @@ def live_panel(wearer_id: str, timezone: str) -> None:
                     f"{exercise.duration_s // 60 or 1} min): {exercise.instructions}"
                 )
                 st.caption(note)
+    segments = q.events(wearer_id, "posture", since=since, until=until)
+    if segments:
+        st.subheader("Today's timeline")
+        st.altair_chart(timeline_chart(views.timeline_rows(segments, timezone)), height=110)
     st.subheader("Today's static bouts")
     bouts = q.events(wearer_id, "static_bout", since=since, until=until)
     if bouts:
-        st.dataframe(views.bout_rows(bouts, timezone), hide_index=True, width="stretch")
+        st.table(views.bout_rows(bouts, timezone))
     else:
         st.caption("No finished static bout yet today.")
     st.subheader("Nudges today")
     if nudges:
-        st.dataframe(views.nudge_rows(nudges, timezone), hide_index=True, width="stretch")
+        st.table(views.nudge_rows(nudges, timezone))
     else:
         st.caption("No nudge yet today.")
 

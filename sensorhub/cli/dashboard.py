@@ -31,6 +31,7 @@ def dashboard_command(db_url: str, *, port: int, address: str = "127.0.0.1") -> 
         "--server.address", address,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
         "--", "--db", db_url,
     ]  # fmt: skip
 

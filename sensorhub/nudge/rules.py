@@ -156,23 +156,24 @@ class NudgeEngine:
         doing = {
             Posture.SITTING: "sitting",
             Posture.STANDING: "standing",
-        }.get(bout.posture, "still")
+        }.get(bout.posture, "in one position")
         exercise = self._pick_exercise(bout.posture)
         suggestion = f" Try this: {exercise.name.lower()}." if exercise else ""
+        minutes = _minutes(duration_s)
         if self._bout_nudges == 1:
             level = 1
             message = (
-                f"You have been {doing} for {_minutes(duration_s)} minutes. Time to change "
-                f"position and move for a minute or two.{suggestion}"
+                f"You have been {doing} for {minutes} minutes. Time to change position and "
+                f"move for a minute or two.{suggestion}"
             )
         else:
             level = 2
             message = (
-                f"Still {doing} after {_minutes(duration_s)} minutes: your back and hips "
-                f"will thank you for a break now.{suggestion}"
+                f"{minutes} minutes {doing} now: your back and hips will thank you for a "
+                f"break.{suggestion}"
             )
         return NudgeDecision(
-            reason=f"static_load_{doing}",
+            reason="static_load_" + str(bout.posture),
             level=level,
             message=message,
             bout_start_ns=bout.start_ns,

@@ -34,7 +34,8 @@ def test_local_day_bounds_follow_the_wearers_time_zone() -> None:
 
 def test_bout_card_shows_the_running_bout_against_its_limit() -> None:
     card = views.bout_card(live("stationary", "stationary", 23.5), "UTC")
-    assert card.bout_text == "still (sitting or standing) for 23 min"
+    assert card.bout_label == "Current static bout (still, upright)"
+    assert card.bout_value == "23 min"
     assert card.limit_minutes == 30
     assert card.bout_minutes == 23.5
     standing = views.bout_card(live("standing", "standing", 10), "UTC")
