@@ -91,7 +91,9 @@ ATT_HEADER_SIZE: Final = 3
 DISCONNECT_TIMEOUT_S: Final = 5.0
 
 #: Keyword arguments that bleak passes to every backend for real platforms; meaningless here.
-_PLATFORM_KWARGS: Final = frozenset({"bluez", "cb", "winrt", "adapter"})
+# ``_is_retry_client`` is passed by bleak-retry-connector's establish_connection, which the
+# collector uses on every radio; platform backends ignore it as well.
+_PLATFORM_KWARGS: Final = frozenset({"bluez", "cb", "winrt", "adapter", "_is_retry_client"})
 
 _ServiceUuidListType = Literal[
     AdvertisingData.Type.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,

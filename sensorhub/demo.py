@@ -1,0 +1,197 @@
+"""The demo: an emulated wearer, the real collector, pipeline, store, nudges and dashboard.
+
+Everything the demo runs is production code, except the wearable: an emulated Polar H10 on
+bumble's virtual radio, reached through bleak's public API with ``backend=`` (the same path
+the end-to-end tests drive). The wearer's day is scripted and time-compressed: at speed 60,
+one real second is one minute of the wearer's day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sensorhub.ble.clock import ScaledClock
+from sensorhub.ble.session import BleakBackend, DeviceBinding, PolarPmdSession
+from sensorhub.model import NS_PER_S, Placement
+from sensorhub.nudge import NudgeSettings
+from sensorhub.service import WearerRuntime, run_sessions
+from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
+from sensorhub.sim.polar_h10 import EmulatedPolarH10
+from sensorhub.sim.scenario import SCENARIOS, Scenario
+from sensorhub.store import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+DEMO_WEARER_ID = "demo-ada"
+DEMO_WEARER_NAME = "Ada (demo wearer)"
+DEMO_BAND_NAME = "Polar H10 DEMO0001"
+DEMO_TIMEZONE = "UTC"
+
+
+def demo_day_start_ns(today: dt.date | None = None, *, hour: int = 8, minute: int = 30) -> int:
+    """08:30 (wearer's time zone) today: where the scripted day begins."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    start = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
+    return int(start.timestamp()) * NS_PER_S
+
+
+@dataclass
+class EmulatedWearer:
+    """A running emulated wearer and the collector that follows it."""
+
+    air: VirtualAir
+    band: EmulatedPolarH10
+    session: PolarPmdSession
+    runtime: WearerRuntime
+
+
+@contextlib.asynccontextmanager
+async def emulated_wearer(
+    store: Store,
+    scenario: Scenario,
+    *,
+    speed: float,
+    start_utc_ns: int,
+    acc_rate_hz: int = 50,
+    nudge_settings: NudgeSettings | None = None,
+) -> AsyncIterator[EmulatedWearer]:
+    """Start an emulated H10 wearer and the collector/pipeline for it (not yet running).
+
+    The caller runs ``run_sessions([w.session], [w.runtime], ...)``; on exit the band is
+    switched off.
+    """
+    store.repository.ensure_wearer(DEMO_WEARER_ID, DEMO_WEARER_NAME, timezone=DEMO_TIMEZONE)
+    air = VirtualAir()
+    band = EmulatedPolarH10(
+        air, scenario=scenario, name=DEMO_BAND_NAME, speed=speed, device_start_utc_ns=start_utc_ns
+    )
+    await band.start()
+    try:
+        runtime = WearerRuntime(
+            DEMO_WEARER_ID, Placement.CHEST, store.repository, nudge_settings=nudge_settings
+        )
+        session = PolarPmdSession(
+            DeviceBinding(DEMO_WEARER_ID, "polar-h10", Placement.CHEST, name=DEMO_BAND_NAME),
+            backend=BleakBackend(
+                scanner_kwargs={"backend": BumbleScanner, "air": air},
+                client_kwargs={"backend": BumbleClient, "air": air},
+            ),
+            clock=ScaledClock(speed=speed, start_utc_ns=start_utc_ns),
+            on_block=runtime.on_block,
+            acc_rate_hz=acc_rate_hz,
+        )
+        runtime.band = session
+        yield EmulatedWearer(air, band, session, runtime)
+    finally:
+        await band.stop()
+
+
+def _wait_for_dashboard(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}_stcore/health", timeout=1) as response:  # noqa: S310 (our own localhost URL)
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _fresh_database(db_path: Path) -> str:
+    # A fresh database per demo run: the demo shows only what this run's pipeline wrote.
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{db_path}"
+
+
+def _start_dashboard(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    from sensorhub.cli.dashboard import dashboard_command
+
+    with log_path.open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            dashboard_command(db_url, port=port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C goes to the demo, which stops it in order
+            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+        )
+
+
+def _stop_dashboard(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+async def run_demo(
+    *,
+    say: Callable[[str], None],
+    db_path: Path,
+    speed: float,
+    port: int,
+    scenario_name: str = "demo-day",
+    exit_after_s: float | None = None,
+    with_dashboard: bool = True,
+) -> int:
+    """Run the demo until Ctrl-C (or ``exit_after_s``); returns the exit status."""
+    if scenario_name not in SCENARIOS:
+        raise SystemExit(f"unknown scenario {scenario_name!r}; known: {', '.join(SCENARIOS)}")
+    db_url = _fresh_database(db_path)
+    store = Store.open(db_url)
+    dashboard: subprocess.Popen[bytes] | None = None
+    try:
+        log_path = db_path.parent / "dashboard.log"
+        if with_dashboard:
+            dashboard = _start_dashboard(db_url, port, log_path)
+        async with emulated_wearer(
+            store, SCENARIOS[scenario_name], speed=speed, start_utc_ns=demo_day_start_ns()
+        ) as wearer:
+            if dashboard is not None:
+                url = f"http://127.0.0.1:{port}/"
+                ready = await asyncio.to_thread(_wait_for_dashboard, url, dashboard, 60)
+                if not ready:
+                    say(f"sensorhub demo: the dashboard did not start; see {log_path}")
+                    return 1
+                say(f"sensorhub demo: dashboard at {url}  (Ctrl-C to stop)")
+            say(
+                f"sensorhub demo: {DEMO_BAND_NAME} emulated, scenario {scenario_name!r} at "
+                f"{speed:g}x (1 s = {speed / 60:g} min of the wearer's day); database {db_path}"
+            )
+            collect = asyncio.create_task(
+                run_sessions([wearer.session], [wearer.runtime], store.repository)
+            )
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, collect.cancel)
+            try:
+                if exit_after_s is None:
+                    await collect
+                else:
+                    await asyncio.wait_for(asyncio.shield(collect), exit_after_s)
+            except TimeoutError:
+                pass
+            finally:
+                loop.remove_signal_handler(signal.SIGTERM)
+                collect.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await collect
+        return 0
+    finally:
+        store.close()
+        if dashboard is not None:
+            _stop_dashboard(dashboard)
+        say("sensorhub demo: stopped; database closed")
