@@ -33,11 +33,18 @@ from sensorhub.model import (
     PostureSegment,
     SampleBlock,
 )
-from sensorhub.signal.features import FrameFeatures, compute_features
+from sensorhub.signal.features import MAX_STEP_PERIOD_S, FrameFeatures, compute_features
 from sensorhub.signal.frames import FrameBatch, FrameWindower
 from sensorhub.signal.resample import GridResampler
 
 __all__ = ["Pipeline", "PipelineSettings"]
+
+#: Placements on a limb: the sensor sees its own limb's cycle (one stride per peak).
+LIMB = frozenset({Placement.THIGH, Placement.POCKET, Placement.WRIST, Placement.FOOT})
+#: Shortest stride a limb's rhythm is taken for (160 steps/min); shorter periods are steps.
+LIMB_MIN_STRIDE_S = 0.75
+#: A period is a stride when the vertical autocorrelation at half of it exceeds this.
+STRIDE_HALF_R = -0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +161,8 @@ class Pipeline:
             sensor_h = 0.53 * st.height_m  # greater trochanter height (Winter's anthropometry)
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
         self._last_step_ns: int | None = None
+        self._last_stride_ns: int | None = None
+        self._limb = self.placement in LIMB
         self._step_buf: list[NDArray[np.int64]] = []
         self._seg_label: int | None = None
         self._seg_start = 0
@@ -260,18 +269,34 @@ class Pipeline:
     ) -> NDArray[np.int64]:
         st = self.settings
         per_frame = np.zeros(len(labels), dtype=np.int64)
-        rows = np.nonzero(labels == CODE[Posture.WALKING])[0]
+        # candidates in every moving, upright frame; the assembler keeps rhythmic sequences
+        rows = np.nonzero(
+            (feats.dyn_rms_g >= self._posture.walking_min_rms_g)
+            & (labels != CODE[Posture.LYING])
+            & (labels != CODE[Posture.NONWEAR])
+            & (labels != CODE[Posture.UNKNOWN])
+        )[0]
         now = int(feats.k[-1] + 1) * NS_PER_S
         if len(rows) == 0:
             self._gait.add(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), now)
             events.extend(self._gait.bouts_)
+            self._count_steps(self._gait.steps_, feats.k, per_frame)
             return per_frame
         g = feats.gravity_g[rows]
         g_unit = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
+        period = feats.step_period_s[rows]
+        # a limb sensor's dominant rhythm is often its own leg's (or arm's) cycle: a period of
+        # LIMB_MIN_STRIDE_S or more there is a stride, one peak per stride is found and the
+        # other leg's step is placed halfway
+        # (a pure step rhythm anti-correlates at half its period; a stride, with its two
+        # unequal left/right events, does not)
+        stride_mode = (
+            self._limb & (period >= LIMB_MIN_STRIDE_S) & (feats.half_period_r[rows] > STRIDE_HALF_R)
+        )
         det = self._steps.detect(
             np.asarray(batch.windows[rows]),
             g_unit,
-            feats.step_period_s[rows],
+            period,
             fs_hz=st.work_fs_hz,
             pre_samples=st.context_s * self._spf,
             samples_per_frame=self._spf,
@@ -290,11 +315,46 @@ class Pipeline:
         self._last_step_ns = last
         t, r = t[keep], r[keep]
         exc = det.excursion_m_[keep]
-        self._step_buf.append(t)
-        np.add.at(per_frame, rows[r], 1)
+        if self._limb:
+            t, r = self._add_contralateral(t, r, stride_mode)
+            exc = np.full(len(t), np.nan)
         self._gait.add(t, det.step_regularity_[r], det.stride_regularity_[r], exc, now)
         events.extend(self._gait.bouts_)
+        self._count_steps(self._gait.steps_, feats.k, per_frame)
         return per_frame
+
+    def _add_contralateral(
+        self, t: NDArray[np.int64], r: NDArray[np.intp], stride_mode: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+        """Insert the other leg's step halfway between consecutive stride peaks."""
+        prev = self._last_stride_ns
+        times: list[int] = []
+        rows: list[int] = []
+        lo, hi = int(LIMB_MIN_STRIDE_S * 0.6 * NS_PER_S), int(2 * MAX_STEP_PERIOD_S * NS_PER_S)
+        for ti, ri in zip(t.tolist(), r.tolist(), strict=True):
+            if not stride_mode[ri]:
+                prev = None
+            elif prev is not None and lo <= ti - prev <= hi:
+                times.append((prev + ti) // 2)
+                rows.append(ri)
+            times.append(ti)
+            rows.append(ri)
+            if stride_mode[ri]:
+                prev = ti
+        self._last_stride_ns = prev
+        return np.asarray(times, dtype=np.int64), np.asarray(rows, dtype=np.intp)
+
+    def _count_steps(
+        self, steps: NDArray[np.int64], k: NDArray[np.int64], per_frame: NDArray[np.int64]
+    ) -> None:
+        """Record confirmed steps; count those in this batch's frames (earlier ones are
+        credited to the current epoch)."""
+        if len(steps) == 0:
+            return
+        self._step_buf.append(steps)
+        fk = steps // NS_PER_S
+        pos = np.clip(np.searchsorted(k, fk), 0, len(k) - 1)
+        np.add.at(per_frame, pos, 1)
 
     def _posture_segments(
         self,

@@ -13,6 +13,8 @@ References
 Kluge F. et al. (2021) Consensus based framework for digital mobility monitoring. PLoS ONE
 16:e0256541 (walking bouts: >= 4 strides, breaks <= 3 s).
 Moe-Nilssen R., Helbostad J.L. (2004) J Biomech 37:121-126.
+Brajdic A., Harle R. (2013) Walk detection and step counting on unconstrained smartphones.
+Proc. UbiComp 2013:225-234.
 Zijlstra W., Hof A.L. (2003) Gait Posture 18:1-10.
 Hausdorff J.M. (2005) Gait variability: methods, modeling and meaning. J NeuroEng Rehabil 2:19
 (stride-time CV).
@@ -42,14 +44,25 @@ class _Open:
 
 
 class GaitBoutAssembler:
-    """Streaming assembly of steps into :class:`~sensorhub.model.GaitBout` s.
+    """Streaming assembly of candidate steps into confirmed steps and gait bouts.
+
+    Candidate steps come from every moving frame. A candidate is confirmed once it belongs to a
+    rhythmic sequence of at least ``min_sequence_steps`` steps, each within
+    ``max_sequence_gap_s`` of the previous one: a lone step or two (shifting weight, a fidget)
+    is not counted, as in smartphone step counters that wait for continuous walking (Brajdic &
+    Harle 2013). Confirmed steps with pauses of at most ``max_break_s`` form a bout; bouts of at
+    least ``min_strides`` strides are reported as :class:`~sensorhub.model.GaitBout`.
 
     Parameters
     ----------
     max_break_s
-        Longest pause between consecutive steps inside a bout.
+        Longest pause between consecutive steps inside a bout (Kluge 2021: 3 s).
     min_strides
-        Fewest strides (pairs of steps) in a reported bout.
+        Fewest strides (pairs of steps) in a reported bout (Kluge 2021: 4).
+    min_sequence_steps
+        Fewest steps in a rhythmic sequence before its steps count.
+    max_sequence_gap_s
+        Longest step interval inside a sequence (40 steps/min is 1.5 s per step).
     sensor_height_m
         Height of a trunk sensor above the ground (pendulum length); None: no speed.
     step_length_factor
@@ -59,6 +72,8 @@ class GaitBoutAssembler:
     ----------
     bouts_
         Bouts finished by the last call.
+    steps_
+        Steps confirmed by the last call (UTC ns).
     """
 
     def __init__(
@@ -66,15 +81,23 @@ class GaitBoutAssembler:
         *,
         max_break_s: float = 3.0,
         min_strides: int = 4,
+        min_sequence_steps: int = 4,
+        max_sequence_gap_s: float = 2.0,
         sensor_height_m: float | None = None,
         step_length_factor: float = ZIJLSTRA_K,
     ) -> None:
         self.max_break_s = max_break_s
         self.min_strides = min_strides
+        self.min_sequence_steps = min_sequence_steps
+        self.max_sequence_gap_s = max_sequence_gap_s
         self.sensor_height_m = sensor_height_m
         self.step_length_factor = step_length_factor
         self.bouts_: list[GaitBout] = []
+        self.steps_: NDArray[np.int64] = np.empty(0, np.int64)
         self._open = _Open()
+        self._seq: list[tuple[int, float, float, float]] = []
+        self._confirmed = False
+        self._out: list[int] = []
 
     def add(
         self,
@@ -84,34 +107,54 @@ class GaitBoutAssembler:
         excursion_m: NDArray[np.float64],
         now_ns: int,
     ) -> Self:
-        """Add steps (sorted, after earlier ones) with per-step quality values; ``now_ns`` is
-        the device time up to which the stream has been analysed."""
+        """Add candidate steps (sorted, after earlier ones) with per-step quality values;
+        ``now_ns`` is the device time up to which the stream has been analysed."""
         self.bouts_ = []
-        brk = int(self.max_break_s * NS_PER_S)
-        o = self._open
-        for t, a, b, h in zip(
+        self._out = []
+        seq_gap = int(self.max_sequence_gap_s * NS_PER_S)
+        for item in zip(
             step_ns.tolist(),
             step_reg.tolist(),
             stride_reg.tolist(),
             excursion_m.tolist(),
             strict=True,
         ):
-            if o.steps and t - o.steps[-1] > brk:
-                self._close()
-                o = self._open
-            o.steps.append(int(t))
-            o.step_reg.append(a)
-            o.stride_reg.append(b)
-            o.excursion_m.append(h)
-        if o.steps and now_ns - o.steps[-1] > brk:
+            t = int(item[0])
+            if self._seq and t - self._seq[-1][0] > seq_gap:
+                self._seq, self._confirmed = [], False
+            self._seq.append((t, item[1], item[2], item[3]))
+            if self._confirmed:
+                self._push(self._seq[-1])
+            elif len(self._seq) >= self.min_sequence_steps:
+                self._confirmed = True
+                for it in self._seq:
+                    self._push(it)
+        if self._seq and now_ns - self._seq[-1][0] > seq_gap:
+            self._seq, self._confirmed = [], False
+        if self._open.steps and now_ns - self._open.steps[-1] > int(self.max_break_s * NS_PER_S):
             self._close()
+        self.steps_ = np.asarray(self._out, dtype=np.int64)
         return self
 
     def finish(self) -> Self:
         """Close the open bout (end of stream or a gap)."""
         self.bouts_ = []
+        self.steps_ = np.empty(0, np.int64)
+        self._seq, self._confirmed = [], False
         self._close()
         return self
+
+    def _push(self, item: tuple[int, float, float, float]) -> None:
+        t = item[0]
+        o = self._open
+        if o.steps and t - o.steps[-1] > int(self.max_break_s * NS_PER_S):
+            self._close()
+            o = self._open
+        o.steps.append(t)
+        o.step_reg.append(item[1])
+        o.stride_reg.append(item[2])
+        o.excursion_m.append(item[3])
+        self._out.append(t)
 
     def _close(self) -> None:
         o, self._open = self._open, _Open()

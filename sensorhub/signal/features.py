@@ -53,6 +53,9 @@ class FrameFeatures:
         computed).
     step_period_s
         Lag of the first peak at least half as high (the step; NaN where none).
+    half_period_r
+        Vertical autocorrelation at half that lag (positive: the period holds two events, so it
+        is a stride).
     """
 
     k: NDArray[np.int64]
@@ -64,6 +67,7 @@ class FrameFeatures:
     mag_mean_g: NDArray[np.float64]
     periodicity: NDArray[np.float64]
     step_period_s: NDArray[np.float64]
+    half_period_r: NDArray[np.float64]
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -123,20 +127,22 @@ def compute_features(
     mag_mean = mag.mean(axis=1)
     periodicity = np.zeros(n)
     period = np.full(n, np.nan)
+    half_r = np.full(n, np.nan)
     cand = np.nonzero(dyn_rms >= periodicity_min_rms_g)[0]
     if len(cand):
         up = mean[cand] / np.maximum(np.linalg.norm(mean[cand], axis=1, keepdims=True), 1e-9)
-        p, lag = _periodicity(w[cand], fs_hz, up)
+        p, lag, half = _periodicity(w[cand], fs_hz, up)
         periodicity[cand] = p
         period[cand] = lag
+        half_r[cand] = half
     return FrameFeatures(
-        batch.k, batch.coverage, mean, dyn_rms, enmo, peak, mag_mean, periodicity, period
+        batch.k, batch.coverage, mean, dyn_rms, enmo, peak, mag_mean, periodicity, period, half_r
     )
 
 
 def _periodicity(
     windows: NDArray[np.float64], fs_hz: float, up: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Step-like autocorrelation peak of the dynamic acceleration per window.
 
     Two signals are examined, both invariant to device rotation: the acceleration along gravity
@@ -147,7 +153,7 @@ def _periodicity(
     drift). Periodicity is the higher of the two signals' best peaks; the step period comes from
     the vertical signal when it has a peak.
     """
-    _m, width, _ = windows.shape
+    m, width, _ = windows.shape
     x = windows - windows.mean(axis=1, keepdims=True)
     nfft = 1 << int(np.ceil(np.log2(2 * width)))
     spec = np.fft.rfft(x.transpose(0, 2, 1), n=nfft, axis=2)  # (m, 3, f)
@@ -181,6 +187,14 @@ def _periodicity(
         has = first_good.any(axis=1)
         best = np.where(has, top[:, 0], 0.0)
         period = np.where(has, idx / fs_hz, np.nan)
-        results.append((np.maximum(best, 0.0), period))
-    (b_v, t_v), (b_x, t_x) = results
-    return np.maximum(b_v, b_x), np.where(np.isfinite(t_v), t_v, t_x)
+        results.append((np.maximum(best, 0.0), period, r))
+    (b_v, t_v, r_v), (b_x, t_x, _) = results
+    period = np.where(np.isfinite(t_v), t_v, t_x)
+    # autocorrelation of the vertical signal at half the period: a rhythm whose half period
+    # also correlates positively has two (left/right) events per period, i.e. it is a stride
+    half = np.full(m, np.nan)
+    ok_p = np.isfinite(period)
+    if ok_p.any():
+        lag = np.clip(np.round(period[ok_p] * fs_hz / 2).astype(int), 1, max_lag)
+        half[ok_p] = r_v[np.nonzero(ok_p)[0], lag]
+    return np.maximum(b_v, b_x), period, half
