@@ -52,6 +52,7 @@ __all__ = [
     "PMD_SERVICE_UUID",
     "POLAR_EPOCH_UNIX_NS",
     "ControlPointOp",
+    "ControlPointValue",
     "MeasurementType",
     "PmdControlPointRequest",
     "PmdControlPointResponse",
@@ -59,11 +60,13 @@ __all__ = [
     "PmdFeatures",
     "PmdSetting",
     "PmdStatus",
+    "decode_control_point",
     "decode_control_point_request",
     "decode_control_point_response",
     "decode_features",
     "decode_pmd_data",
     "decode_settings",
+    "encode_control_point",
     "encode_control_point_request",
     "encode_control_point_response",
     "encode_features",
@@ -628,7 +631,9 @@ class PmdDataFrame:
         s = self.samples.astype(np.float64)
         if self.compressed and self.frame_type == 0:
             return s * self.factor
-        return s * (self.factor / 1000.0)
+        if self.factor != 1.0:
+            s *= self.factor
+        return s / 1000.0
 
     @property
     def acc_mg(self) -> NDArray[np.int32]:
@@ -991,3 +996,27 @@ def sample_times_ns(
     pick_upper = (frac < 0.5) | ((frac == 0.5) & (lower % 2 == 1))
     out[:-1] = lower + pick_upper
     return out
+
+
+# --------------------------------------------------------------------------- either direction
+
+ControlPointValue = PmdControlPointRequest | PmdControlPointResponse | PmdFeatures
+
+
+def decode_control_point(data: bytes) -> ControlPointValue:
+    """Decode any control-point value by its first byte: 0xF0 response, 0x0F feature read,
+    otherwise a command (op codes are 1..9). For the ``decode`` command and the emulator."""
+    if data and data[0] == CP_RESPONSE_CODE:
+        return decode_control_point_response(data)
+    if data and data[0] == CP_FEATURE_READ_CODE:
+        return decode_features(data)
+    return decode_control_point_request(data)
+
+
+def encode_control_point(value: ControlPointValue) -> bytes:
+    """Encode any control-point value; the inverse of :func:`decode_control_point`."""
+    if isinstance(value, PmdControlPointResponse):
+        return encode_control_point_response(value)
+    if isinstance(value, PmdFeatures):
+        return encode_features(value)
+    return encode_control_point_request(value)
