@@ -207,12 +207,16 @@ class Scenario:
                 merged.append(TruthInterval(start_s, end_s, segment.activity))
         return merged
 
-    def activity_at(self, time_s: float) -> str:
-        """The scripted activity at ``time_s`` (the last one after the end)."""
+    def segment_at(self, time_s: float) -> Segment:
+        """The segment scripted at ``time_s`` (the last one after the end)."""
         for _, end_s, segment in self.segment_bounds():
             if time_s < end_s:
-                return segment.activity
-        return self.segments[-1].activity
+                return segment
+        return self.segments[-1]
+
+    def activity_at(self, time_s: float) -> str:
+        """The scripted activity at ``time_s`` (the last one after the end)."""
+        return self.segment_at(time_s).activity
 
 
 def few_steps(duration_s: float, steps: int, *, cadence_spm: float = 100.0) -> tuple[Segment, ...]:

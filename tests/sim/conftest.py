@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sim_tiny_band import TinyBand
+from sim_support import TinyBand
 
 from sensorhub.sim.backend import VirtualAir
 

@@ -1,6 +1,9 @@
-"""A minimal GATT peripheral for the backend tests (independent of any device protocol)."""
+"""Test support: a minimal GATT peripheral (independent of any device protocol), polling."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 from bumble import att
 from bumble.core import AdvertisingData
@@ -105,3 +108,14 @@ class TinyBand:
     async def drop_link(self) -> None:
         """Disconnect from the peripheral side (an unsolicited disconnect for the central)."""
         await self.connections[-1].disconnect()
+
+
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 2.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout_s``.
+
+    For effects that travel without an acknowledgement (a write without response).
+    """
+    async with asyncio.timeout(timeout_s):
+        # Polling on purpose: the condition lives in bumble's callbacks, which signal nothing.
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
