@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sensorhub.detect.falls import FallDetector
 from sensorhub.detect.gait import GaitBoutAssembler
 from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier
 from sensorhub.detect.static_load import StaticLoadTracker
@@ -160,6 +161,7 @@ class Pipeline:
         ):
             sensor_h = 0.53 * st.height_m  # greater trochanter height (Winter's anthropometry)
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
+        self._falls = FallDetector(placement=self.placement)
         self._last_step_ns: int | None = None
         self._last_stride_ns: int | None = None
         self._limb = self.placement in LIMB
@@ -235,12 +237,12 @@ class Pipeline:
     def _end_segment(self, events: list[Event]) -> None:
         batch = self._windower.end_segment()
         if batch is not None:
-            self._process(batch, events)
+            self._process(batch, events, final=True)
         self._close_posture_segment(events)
         self._gait.finish()
         events.extend(self._gait.bouts_)
 
-    def _process(self, batch: FrameBatch, events: list[Event]) -> None:
+    def _process(self, batch: FrameBatch, events: list[Event], *, final: bool = False) -> None:
         st = self.settings
         feats = compute_features(
             batch,
@@ -257,6 +259,16 @@ class Pipeline:
         events.extend(self._tracker.bouts_)
         self._posture_segments(start, end, labels, events)
         steps_per_frame = self._detect_steps(batch, feats, labels, events)
+        self._falls.update(
+            feats.k,
+            feats.peak_g,
+            feats.peak_offset_s,
+            feats.trough_g,
+            feats.gravity_g,
+            feats.dyn_rms_g,
+            final=final,
+        )
+        events.extend(self._falls.falls_)
         self._epochs_from(feats, labels, steps_per_frame)
         self._current_posture = POSTURES[int(labels[-1])]
 

@@ -46,6 +46,10 @@ class FrameFeatures:
         Mean of max(0, |a| - 1 g) over the frame itself (van Hees 2013), milli-g.
     peak_g
         Largest |a| in the frame.
+    peak_offset_s
+        Time of that largest |a| from the frame start.
+    trough_g
+        Smallest |a| in the frame (free fall drives it towards 0 g).
     mag_mean_g
         Mean |a| over the frame.
     periodicity
@@ -64,6 +68,8 @@ class FrameFeatures:
     dyn_rms_g: NDArray[np.float64]
     enmo_mg: NDArray[np.float64]
     peak_g: NDArray[np.float64]
+    peak_offset_s: NDArray[np.float64]
+    trough_g: NDArray[np.float64]
     mag_mean_g: NDArray[np.float64]
     periodicity: NDArray[np.float64]
     step_period_s: NDArray[np.float64]
@@ -124,6 +130,8 @@ def compute_features(
     mag = np.sqrt((centre * centre).sum(axis=2))
     enmo = np.maximum(mag - 1.0, 0.0).mean(axis=1) * 1000.0
     peak = mag.max(axis=1)
+    peak_off = np.argmax(mag, axis=1) / fs_hz
+    trough = mag.min(axis=1)
     mag_mean = mag.mean(axis=1)
     periodicity = np.zeros(n)
     period = np.full(n, np.nan)
@@ -136,7 +144,18 @@ def compute_features(
         period[cand] = lag
         half_r[cand] = half
     return FrameFeatures(
-        batch.k, batch.coverage, mean, dyn_rms, enmo, peak, mag_mean, periodicity, period, half_r
+        batch.k,
+        batch.coverage,
+        mean,
+        dyn_rms,
+        enmo,
+        peak,
+        peak_off,
+        trough,
+        mag_mean,
+        periodicity,
+        period,
+        half_r,
     )
 
 

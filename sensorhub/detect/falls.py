@@ -1,0 +1,174 @@
+"""Possible-fall detection: an impact, then a strongly changed orientation and stillness.
+
+DESIGN.md section 6: "an impact followed within ~5 s by a lying or strongly changed orientation
+and stillness". Per one-second frame:
+
+1. impact: the frame's largest |a| reaches ``strong_impact_factor * impact_g``, or reaches
+   ``impact_g`` (placement dependent, see below) after a free-fall phase (|a| at most
+   ``free_fall_g`` in the same or the previous second);
+2. orientation: gravity averaged over the 3 s ending 1 s before the impact frame and over the 3 s
+   starting 2 s after it differ by at least ``min_orientation_change_deg``;
+3. stillness: the dynamic RMS over those 3 post-impact seconds (or the 3 s one second later)
+   stays below ``max_post_rms_g``.
+
+Jumps and jogging have impacts but keep the orientation and keep moving; stairs too; sitting down
+hard changes the thigh's orientation and is still afterwards but rarely reaches the impact level
+(and a sitting-down impact is cushioned by the seat). Only one fall is reported per
+``refractory_s``.
+
+Impact thresholds: Bourke et al. (2007) found 2.74 g at the thigh and 3.52 g at the trunk as
+upper fall thresholds; phones clip at +-2 g per axis, so their |a| rarely exceeds ~2.5 g even in
+falls, and resampling to 50 Hz lowers single-sample peaks by up to ~20 %, hence 1.8 g for
+thigh/pocket. 2.5 g for trunk placements (the research notes' "trunk
+typically 2.5-3.5 g"), 3.0 g at the wrist (arm movements alone often exceed 2 g).
+Free fall: Bourke et al. (2007) use a lower fall threshold of 0.6 g at the trunk; getting into a
+car or sitting down drops |a| less. Orientation change: Kangas et al. (2008) use a posture change to lying (>= 60 deg from upright).
+
+References
+----------
+Bourke A.K., O'Brien J.V., Lyons G.M. (2007) Evaluation of a threshold-based tri-axial
+accelerometer fall detection algorithm. Gait Posture 26:194-199.
+Kangas M. et al. (2008) Comparison of low-complexity fall detection algorithms for body attached
+accelerometers. Gait Posture 28:285-291.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensorhub.model import NS_PER_S, Fall, Placement
+
+#: Impact thresholds (g) per placement (see the module docstring).
+IMPACT_G: Final[dict[Placement, float]] = {
+    Placement.THIGH: 1.8,
+    Placement.POCKET: 1.8,
+    Placement.LOWER_BACK: 2.5,
+    Placement.HIP: 2.5,
+    Placement.CHEST: 2.5,
+    Placement.WRIST: 3.0,
+    Placement.FOOT: 3.0,
+}
+
+_PRE = 2  # frame offset of the pre-impact gravity window centre (frames k-3..k-1)
+_POST = 3  # first frame offset of the post-impact window centre (frames k+2..k+4)
+_POST_LAST = 4  # ... or one second later (stillness "within ~5 s")
+
+
+class FallDetector:
+    """Streaming possible-fall detector over frame features (see the module docstring).
+
+    Parameters
+    ----------
+    placement
+        Body placement (sets the impact threshold when ``impact_g`` is None).
+    impact_g
+        Impact threshold on |a| in g; None: :data:`IMPACT_G` for the placement.
+    free_fall_g
+        An impact of ``impact_g`` counts only after |a| fell to this level.
+    strong_impact_factor
+        Impacts of this multiple of ``impact_g`` count without a free-fall phase.
+    min_orientation_change_deg
+        Smallest change of the gravity direction from before to after the impact.
+    max_post_rms_g
+        Largest dynamic RMS in the 3 s after the impact (lying still, or nearly).
+    refractory_s
+        Impacts this soon after a reported fall are part of it.
+
+    Attributes
+    ----------
+    falls_
+        Falls found by the last call.
+    """
+
+    def __init__(
+        self,
+        *,
+        placement: Placement,
+        impact_g: float | None = None,
+        free_fall_g: float = 0.6,
+        strong_impact_factor: float = 1.25,
+        min_orientation_change_deg: float = 60.0,
+        max_post_rms_g: float = 0.15,
+        refractory_s: float = 30.0,
+    ) -> None:
+        self.placement = placement
+        self.impact_g = impact_g
+        self.free_fall_g = free_fall_g
+        self.strong_impact_factor = strong_impact_factor
+        self.min_orientation_change_deg = min_orientation_change_deg
+        self.max_post_rms_g = max_post_rms_g
+        self.refractory_s = refractory_s
+        self.falls_: list[Fall] = []
+        self._hist_k = np.empty(0, np.int64)
+        self._hist = np.empty((0, 7))  # peak, gx, gy, gz, dyn_rms, peak offset (s), trough
+        self._done_k: int | None = None
+        self._last_fall_ns: int | None = None
+
+    def update(
+        self,
+        k: NDArray[np.int64],
+        peak_g: NDArray[np.float64],
+        peak_offset_s: NDArray[np.float64],
+        trough_g: NDArray[np.float64],
+        gravity_g: NDArray[np.float64],
+        dyn_rms_g: NDArray[np.float64],
+        *,
+        final: bool = False,
+    ) -> Self:
+        """Add consecutive frames (``final``: the segment ends, no later frames will come)."""
+        self.falls_ = []
+        thr = self.impact_g if self.impact_g is not None else IMPACT_G[self.placement]
+        kk = np.concatenate((self._hist_k, k))
+        rows = np.concatenate(
+            (self._hist, np.column_stack((peak_g, gravity_g, dyn_rms_g, peak_offset_s, trough_g)))
+        )
+        n = len(kk)
+        start = 0
+        if self._done_k is not None:
+            start = int(np.searchsorted(kk, self._done_k, side="right"))
+        stop = n if final else n - _POST_LAST  # need the post window
+        for i in range(start, max(start, stop)):
+            if rows[i, 0] < thr:
+                continue
+            prev_ok = i > 0 and kk[i - 1] == kk[i] - 1
+            trough = min(rows[i, 6], rows[i - 1, 6]) if prev_ok else rows[i, 6]
+            if rows[i, 0] < self.strong_impact_factor * thr and trough > self.free_fall_g:
+                continue
+            t_ns = int(kk[i]) * NS_PER_S + int(rows[i, 5] * NS_PER_S)
+            if self._last_fall_ns is not None and (
+                t_ns - self._last_fall_ns < self.refractory_s * NS_PER_S
+            ):
+                continue
+            # pre-impact gravity: 2 frames earlier, or the segment's first frame
+            pre = i
+            while pre > 0 and i - pre < _PRE and kk[pre - 1] == kk[pre] - 1:
+                pre -= 1
+            change, still = -1.0, np.inf
+            for off in (_POST, _POST_LAST):
+                j = min(i + off, n - 1)
+                if j <= i or kk[j] - kk[i] != j - i:
+                    continue
+                g0, g1 = rows[pre, 1:4], rows[j, 1:4]
+                cos = float(g0 @ g1 / max(np.linalg.norm(g0) * np.linalg.norm(g1), 1e-9))
+                c = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+                if c >= self.min_orientation_change_deg and rows[j, 4] < still:
+                    change, still = c, float(rows[j, 4])
+            if change >= self.min_orientation_change_deg and still <= self.max_post_rms_g:
+                conf = (
+                    min(1.0, rows[i, 0] / (thr + 1.0))
+                    + min(1.0, change / 90.0)
+                    + max(0.0, 1.0 - still / self.max_post_rms_g)
+                ) / 3.0
+                self.falls_.append(Fall(t_ns, round(conf, 3)))
+                self._last_fall_ns = t_ns
+        if stop > start:
+            self._done_k = int(kk[stop - 1])
+        keep = max(0, n - (_PRE + _POST_LAST + 1))
+        self._hist_k, self._hist = kk[keep:], rows[keep:]
+        if final:
+            self._hist_k, self._hist = np.empty(0, np.int64), np.empty((0, 7))
+            self._done_k = None
+        return self
