@@ -22,7 +22,8 @@ falls, and resampling to 50 Hz lowers single-sample peaks by up to ~20 %, hence 
 thigh/pocket. 2.5 g for trunk placements (the research notes' "trunk
 typically 2.5-3.5 g"), 3.0 g at the wrist (arm movements alone often exceed 2 g).
 Free fall: Bourke et al. (2007) use a lower fall threshold of 0.6 g at the trunk; getting into a
-car or sitting down drops |a| less. Orientation change: Kangas et al. (2008) use a posture change to lying (>= 60 deg from upright).
+car or sitting down drops |a| less. Orientation change: Kangas et al. (2008) use a posture
+change to lying (>= 60 deg from upright).
 
 References
 ----------
@@ -152,7 +153,8 @@ class FallDetector:
                 if j <= i or kk[j] - kk[i] != j - i:
                     continue
                 g0, g1 = rows[pre, 1:4], rows[j, 1:4]
-                cos = float(g0 @ g1 / max(np.linalg.norm(g0) * np.linalg.norm(g1), 1e-9))
+                norm = float(np.linalg.norm(g0) * np.linalg.norm(g1))
+                cos = float(g0 @ g1) / max(norm, 1e-9)
                 c = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
                 if c >= self.min_orientation_change_deg and rows[j, 4] < still:
                     change, still = c, float(rows[j, 4])
