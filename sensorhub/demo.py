@@ -138,6 +138,30 @@ def _stop_dashboard(process: subprocess.Popen[bytes]) -> None:
         process.wait(5)
 
 
+async def _until_stopped(collect: asyncio.Task[None], exit_after_s: float | None) -> None:
+    """Wait for Ctrl-C, SIGTERM or ``exit_after_s``; then stop collecting cleanly.
+
+    Signal handlers are installed explicitly so that a demo started in the background (where
+    the shell ignores SIGINT) still stops on Ctrl-C or ``kill``.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({collect, stopper}, timeout=exit_after_s, return_when="FIRST_COMPLETED")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        collect.cancel()
+        # run_sessions flushes open bouts and pending writes when cancelled.
+        results = await asyncio.gather(collect, return_exceptions=True)
+    if isinstance(results[0], Exception):
+        raise results[0]
+
+
 async def run_demo(
     *,
     say: Callable[[str], None],
@@ -175,20 +199,7 @@ async def run_demo(
             collect = asyncio.create_task(
                 run_sessions([wearer.session], [wearer.runtime], store.repository)
             )
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, collect.cancel)
-            try:
-                if exit_after_s is None:
-                    await collect
-                else:
-                    await asyncio.wait_for(asyncio.shield(collect), exit_after_s)
-            except TimeoutError:
-                pass
-            finally:
-                loop.remove_signal_handler(signal.SIGTERM)
-                collect.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await collect
+            await _until_stopped(collect, exit_after_s)
         return 0
     finally:
         store.close()

@@ -65,6 +65,12 @@ def _serve_dashboard(db_url: str, log_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def port() -> int:
+    """A free TCP port on localhost."""
+    return free_port()
+
+
+@pytest.fixture
 def serve_dashboard() -> object:
     """``with serve_dashboard(db_url, log_path) as url:`` serves the real dashboard."""
     return _serve_dashboard
