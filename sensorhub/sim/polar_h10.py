@@ -39,6 +39,7 @@ import logging
 import math
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -73,13 +74,17 @@ from firmware_protocols.sig import (
     ALERT_LEVEL_UUID,
     BATTERY_LEVEL_UUID,
     BATTERY_SERVICE_UUID,
+    DEVICE_INFORMATION_SERVICE_UUID,
+    DEVICE_INFORMATION_STRINGS,
     HEART_RATE_MEASUREMENT_UUID,
     HEART_RATE_SERVICE_UUID,
     IMMEDIATE_ALERT_SERVICE_UUID,
     AlertLevel,
+    HeartRateMeasurement,
     decode_alert_level,
     encode_battery_level,
-    sig_uuid,
+    encode_heart_rate_measurement,
+    encode_utf8_string,
 )
 from sensorhub.model import NS_PER_S, Placement
 from sensorhub.sim.backend import ADVERTISING_INTERVAL_MS, VirtualAir
@@ -114,22 +119,21 @@ _ACC_SAMPLE_BYTES: Final = 6
 _ATT_NOTIFICATION_HEADER_BYTES: Final = 3
 
 #: Heart rate at rest per scripted activity (bpm); walking adds to it with cadence.
-_HEART_RATE_BPM: Final[Mapping[str, float]] = {
-    "lying": 60.0,
-    "sitting": 68.0,
-    "fidget": 72.0,
-    "standing": 74.0,
-    "walking": 80.0,
-    "shuffle": 78.0,
-    "fall": 105.0,
-}
+_HEART_RATE_BPM: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        "lying": 60.0,
+        "sitting": 68.0,
+        "fidget": 72.0,
+        "standing": 74.0,
+        "walking": 80.0,
+        "shuffle": 78.0,
+        "fall": 105.0,
+    }
+)
 #: Time constant of the heart rate following the activity, seconds of scenario time.
 _HEART_RATE_TAU_S: Final = 30.0
 #: At most this many heart-rate notifications per real second, however fast the scenario runs.
 _MAX_HEART_RATE_NOTIFICATIONS_PER_S: Final = 20.0
-
-_DEVICE_INFORMATION_SERVICE: Final = "180A"
-_HEART_RATE_FLAGS: Final = 0x16  # HR u8, sensor contact supported + detected, RR present
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +184,6 @@ class _AccStream:
     sample_rate_hz: int
     range_g: int
     generator: MotionGenerator
-
-
-def _encode_heart_rate_measurement(bpm: int, rr_1024: int) -> bytes:
-    """Heart Rate Measurement 0x2A37 with one RR interval (u8 HR, RR in 1/1024 s).
-
-    Written here because :mod:`firmware_protocols.sig` has no heart-rate encoder yet.
-    """
-    return bytes((_HEART_RATE_FLAGS, bpm)) + rr_1024.to_bytes(2, "little")
 
 
 def _raw_error_response(request: bytes) -> bytes:
@@ -425,13 +421,12 @@ class EmulatedPolarH10:
     # ------------------------------------------------------------------- GATT layout
 
     def _services(self) -> list[Service]:
-        serial = self.name.rsplit(" ", 1)[-1]
-        device_information = [
-            (0x2A29, "Polar Electro Oy"),  # Manufacturer Name String
-            (0x2A24, "H10"),  # Model Number String
-            (0x2A25, serial),  # Serial Number String
-            (0x2A26, "3.1.1"),  # Firmware Revision String
-        ]
+        device_information = {
+            "manufacturer-name": "Polar Electro Oy",
+            "model-number": "H10",
+            "serial-number": self.name.rsplit(" ", 1)[-1],
+            "firmware-revision": "3.1.1",
+        }
         return [
             Service(PMD_SERVICE_UUID, [self._control_point, self._data]),
             Service(HEART_RATE_SERVICE_UUID, [self._heart_rate]),
@@ -447,15 +442,15 @@ class EmulatedPolarH10:
                 ],
             ),
             Service(
-                sig_uuid(int(_DEVICE_INFORMATION_SERVICE, 16)),
+                DEVICE_INFORMATION_SERVICE_UUID,
                 [
                     Characteristic(
-                        sig_uuid(uuid16),
+                        DEVICE_INFORMATION_STRINGS[key],
                         Characteristic.Properties.READ,
                         Characteristic.Permissions.READABLE,
-                        text.encode(),
+                        encode_utf8_string(text),
                     )
-                    for uuid16, text in device_information
+                    for key, text in device_information.items()
                 ],
             ),
             Service(
@@ -651,10 +646,16 @@ class EmulatedPolarH10:
             )
             last_s = now_s
             bpm = int(np.clip(round(heart_rate + rng.normal(0.0, 1.5)), 30, 220))
-            rr_1024 = round(60.0 / bpm * 1024)
+            measurement = HeartRateMeasurement(
+                bpm,
+                sensor_contact_supported=True,
+                sensor_contact_detected=True,
+                # RR intervals travel in 1/1024 s
+                rr_intervals_s=(round(60.0 / bpm * 1024) / 1024,),
+            )
             try:
                 await self.device.notify_subscribers(
-                    self._heart_rate, _encode_heart_rate_measurement(bpm, rr_1024)
+                    self._heart_rate, encode_heart_rate_measurement(measurement)
                 )
             except Exception:
                 _LOGGER.debug("%r: heart-rate notification failed", self, exc_info=True)

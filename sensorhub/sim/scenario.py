@@ -86,6 +86,7 @@ _GAIT_ACTIVITIES: Final = frozenset(DEFAULT_CADENCE_SPM)
 #: so any chunking of the stream gives the same samples.
 _NOISE_BLOCK_SAMPLES: Final = 4096
 _NOISE_STREAM_KEY: Final = 0x6E6F697365  # "noise"
+_NOISE_CACHE_BLOCKS: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,6 +610,7 @@ class MotionGenerator:
         self._plans = self._plan_segments(rng)
         self._starts_s = np.array([plan.start_s for plan in self._plans])
         self._next_index = 0
+        self._noise_cache: dict[int, NDArray[np.float64]] = {}
 
     # ----------------------------------------------------------------------- public API
 
@@ -879,11 +881,18 @@ class MotionGenerator:
             return np.zeros((n, 3))
         first_block = first_index // _NOISE_BLOCK_SAMPLES
         last_block = (first_index + n - 1) // _NOISE_BLOCK_SAMPLES
-        blocks = [
-            np.random.default_rng([self.seed, _NOISE_STREAM_KEY, block]).normal(
-                0.0, self.noise_g, (_NOISE_BLOCK_SAMPLES, 3)
-            )
-            for block in range(first_block, last_block + 1)
-        ]
+        blocks = [self._noise_block(block) for block in range(first_block, last_block + 1)]
         offset = first_index - first_block * _NOISE_BLOCK_SAMPLES
         return np.concatenate(blocks)[offset : offset + n]
+
+    def _noise_block(self, block: int) -> NDArray[np.float64]:
+        # Streams read small chunks in order: keep the latest blocks instead of redrawing.
+        cached = self._noise_cache.get(block)
+        if cached is None:
+            cached = np.random.default_rng([self.seed, _NOISE_STREAM_KEY, block]).normal(
+                0.0, self.noise_g, (_NOISE_BLOCK_SAMPLES, 3)
+            )
+            if len(self._noise_cache) >= _NOISE_CACHE_BLOCKS:
+                del self._noise_cache[next(iter(self._noise_cache))]
+            self._noise_cache[block] = cached
+        return cached

@@ -34,6 +34,7 @@ from firmware_protocols.sig import (
     HEART_RATE_SERVICE_UUID,
     AlertLevel,
     decode_battery_level,
+    decode_heart_rate_measurement,
     encode_alert_level,
 )
 from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
@@ -265,9 +266,11 @@ async def test_heart_rate_notifications(air: VirtualAir, h10: EmulatedPolarH10) 
             HEART_RATE_MEASUREMENT_UUID, lambda _, data: measurements.put_nowait(bytes(data))
         )
         value = await asyncio.wait_for(measurements.get(), 1.0)
-    flags, bpm = value[0], value[1]
-    assert flags & 0x10  # RR intervals present
-    assert 50 <= bpm <= 90  # the wearer is sitting
+    measurement = decode_heart_rate_measurement(value)
+    assert measurement.sensor_contact
+    assert 50 <= measurement.heart_rate_bpm <= 90  # the wearer is sitting
+    [rr_s] = measurement.rr_intervals_s
+    assert rr_s == pytest.approx(60 / measurement.heart_rate_bpm, abs=1 / 1024)
 
 
 async def test_device_clock_defaults_to_the_h10_reset_value(air: VirtualAir) -> None:
