@@ -41,7 +41,6 @@ from types import MappingProxyType
 from typing import Final
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from firmware_protocols.errors import DecodeError, EncodeError, ProtocolError
@@ -764,15 +763,21 @@ def _decode_delta(
             f"bytes, shorter than the {ch * layout.width}-byte reference sample"
         )
     half = 1 << (layout.resolution - 1)
-    ref = [
-        ((int.from_bytes(data[i : i + layout.width], "little") & ((half << 1) - 1)) ^ half) - half
-        for i in range(_HEADER_LEN, ref_end, layout.width)
-    ]
+    ref: NDArray[np.int64] | list[int]
+    if layout.width == 2 and layout.resolution == 16:
+        ref = np.frombuffer(data, "<i2", ch, _HEADER_LEN)
+    else:
+        ref = [
+            ((int.from_bytes(data[i : i + layout.width], "little") & ((half << 1) - 1)) ^ half)
+            - half
+            for i in range(_HEADER_LEN, ref_end, layout.width)
+        ]
     # Block headers: one Python step per block (a frame has a handful).
     blocks: list[tuple[int, int]] = []
     starts: list[int] = []
     off = ref_end
-    bound = half  # |sample| <= bound: decides whether the int32 range check is needed
+    n_deltas = 0
+    bound = half  # |sample| <= bound: decides whether int32 arithmetic is safe
     while off < n:
         if off + 2 > n:
             raise DecodeError(f"PMD compressed frame: truncated block header at byte {off}")
@@ -791,28 +796,53 @@ def _decode_delta(
             )
         blocks.append((bits, count))
         starts.append(off)
+        n_deltas += count
         bound += count << max(bits - 1, 0)
         off += nbytes
-    n_deltas = sum(c for _, c in blocks)
-    out = np.empty((n_deltas + 1, ch), np.int64)
-    out[0] = ref
-    if n_deltas:
-        out[1:] = _unpack_deltas(data, blocks, starts, ch).reshape(n_deltas, ch)
-        np.cumsum(out, axis=0, out=out)
-        if bound > 0x7FFF_FFFF and (out.max() > 0x7FFF_FFFF or out.min() < -0x8000_0000):
-            raise DecodeError("PMD compressed frame: a delta-decoded sample overflows int32")
-    return out.astype(np.int32), tuple(blocks)
+    if bound <= 0x7FFF_FFFF:  # the usual case: accumulate in int32 directly
+        out = np.empty((n_deltas + 1, ch), np.int32)
+        out[0] = ref
+        if n_deltas:
+            out[1:] = _unpack_deltas(data, blocks, starts, ch).reshape(n_deltas, ch)
+            out.cumsum(axis=0, out=out)
+        return out, tuple(blocks)
+    wide = np.empty((n_deltas + 1, ch), np.int64)
+    wide[0] = ref
+    wide[1:] = _unpack_deltas(data, blocks, starts, ch).reshape(n_deltas, ch)
+    wide.cumsum(axis=0, out=wide)
+    if wide.max() > 0x7FFF_FFFF or wide.min() < -0x8000_0000:
+        raise DecodeError("PMD compressed frame: a delta-decoded sample overflows int32")
+    return wide.astype(np.int32), tuple(blocks)
 
 
-def _unpack_deltas(
-    data: bytes, blocks: list[tuple[int, int]], starts: list[int], ch: int
-) -> NDArray[np.int64]:
-    """All deltas of all blocks as int64, sign-extended: gather 8-byte windows, shift, mask."""
+@dataclass(frozen=True, slots=True)
+class _UnpackPlan:
+    """Where every delta of a frame's blocks sits: byte index, bit shift, mask, sign bit."""
+
+    byte_index: NDArray[np.intp]
+    shift: NDArray[np.uint64]
+    mask: NDArray[np.uint64] | np.uint64
+    sign: NDArray[np.int64] | np.int64
+
+
+#: Plans by block layout. A stream repeats the same layout frame after frame, so the index
+#: arithmetic is done once per layout; bounded so hostile input cannot grow it.
+_PLANS: dict[tuple[tuple[tuple[int, int], ...], tuple[int, ...], int], _UnpackPlan] = {}
+_MAX_PLANS: Final = 256
+
+
+def _plan(blocks: list[tuple[int, int]], starts: list[int], ch: int) -> _UnpackPlan:
+    key = (tuple(blocks), tuple(starts), ch)
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    mask: NDArray[np.uint64] | np.uint64
+    sign: NDArray[np.int64] | np.int64
     if len(blocks) == 1:
         bits, count = blocks[0]
         offs = starts[0] * 8 + np.arange(count * ch, dtype=np.int64) * bits
-        mask: NDArray[np.uint64] | np.uint64 = np.uint64((1 << bits) - 1)
-        sign: NDArray[np.int64] | np.int64 = np.int64((1 << bits) >> 1)
+        mask = np.uint64((1 << bits) - 1)
+        sign = np.int64((1 << bits) >> 1)
     else:
         per_block = np.array([c * ch for _, c in blocks], np.int64)
         widths = np.array([b for b, _ in blocks], np.int64)
@@ -823,10 +853,27 @@ def _unpack_deltas(
         offs = np.repeat(np.array(starts, np.int64) * 8, per_block) + local * w
         mask = ((np.int64(1) << w) - 1).astype(np.uint64)
         sign = (np.int64(1) << w) >> 1
-    buf = np.frombuffer(data + bytes(8), np.uint8)
-    words = sliding_window_view(buf, 8)[offs >> 3].view("<u8").reshape(-1)
-    raw = ((words >> (offs & 7).astype(np.uint64)) & mask).astype(np.int64)
-    result: NDArray[np.int64] = (raw ^ sign) - sign
+    plan = _UnpackPlan((offs >> 3).astype(np.intp), (offs & 7).astype(np.uint64), mask, sign)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
+
+
+def _unpack_deltas(
+    data: bytes, blocks: list[tuple[int, int]], starts: list[int], ch: int
+) -> NDArray[np.int64]:
+    """All deltas of all blocks as int64, sign-extended.
+
+    A uint64 view with a stride of one byte gives the little-endian 8-byte word starting at
+    every byte; gathering the word at each delta's first byte, shifting by its bit offset and
+    masking yields the delta (deltas are at most 32 bits, so shift + width <= 39 < 64).
+    """
+    plan = _plan(blocks, starts, ch)
+    padded = bytes(data) + bytes(8)
+    words = np.ndarray((len(padded) - 7,), "<u8", padded, 0, (1,))
+    raw = ((words[plan.byte_index] >> plan.shift) & plan.mask).view(np.int64)
+    result: NDArray[np.int64] = (raw ^ plan.sign) - plan.sign
     return result
 
 
