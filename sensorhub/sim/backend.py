@@ -185,7 +185,8 @@ class VirtualAir:
                 "every packet on the loop that is running at send time"
             ) from None
         self._link = LocalLink()  # type: ignore[no-untyped-call]
-        self._controllers: dict[int, Controller] = {}
+        # Keyed by the device itself (identity hash), which also keeps it alive until removed.
+        self._controllers: dict[Device, Controller] = {}
         self._created = 0
         self._scanner_backend: type[BumbleScanner] | None = None
         self._client_backend: type[BumbleClient] | None = None
@@ -227,7 +228,7 @@ class VirtualAir:
             address=device_address,
             host=Host(controller, AsyncPipeSink(controller)),
         )
-        self._controllers[id(device)] = controller
+        self._controllers[device] = controller
         _LOGGER.debug("new device %r at %s on %r", name, device_address, self)
         return device
 
@@ -242,7 +243,7 @@ class VirtualAir:
         device
             A device created by :meth:`new_device` on this air.
         """
-        controller = self._controllers.pop(id(device), None)
+        controller = self._controllers.pop(device, None)
         if controller is None:
             return
         try:

@@ -14,6 +14,7 @@ from bleak.exc import (
     BleakGATTProtocolError,
     BleakGATTProtocolErrorCode,
 )
+from bleak_retry_connector import establish_connection
 from sim_support import (
     ALERT_LEVEL,
     ALERT_SERVICE,
@@ -217,3 +218,17 @@ async def test_device_from_another_air_is_refused(air: VirtualAir, band: TinyBan
 def test_air_outside_event_loop_is_refused() -> None:
     with pytest.raises(RuntimeError, match="running event loop"):
         VirtualAir()
+
+
+async def test_bleak_retry_connector_establishes_a_connection(
+    air: VirtualAir, band: TinyBand
+) -> None:
+    # The collector connects through bleak-retry-connector, which passes its own marker
+    # keyword to the backend.
+    client = await establish_connection(
+        BleakClient, await find_band(air), BAND_NAME, max_attempts=2, backend=BumbleClient, air=air
+    )
+    try:
+        assert await client.read_gatt_char(BATTERY_LEVEL) == bytearray([87])
+    finally:
+        await client.disconnect()
