@@ -64,7 +64,12 @@ def markdown_table() -> str:
         "|---|---|---|---|---|",
     ]
     for p in PROFILES:
-        nudge = " or ".join(p.nudge_methods) if p.nudge else "none"
+        if p.nudge:
+            nudge = " or ".join(p.nudge_methods)
+        elif p.nudge_methods:
+            nudge = f"{' or '.join(p.nudge_methods)}, if the device has it"
+        else:
+            nudge = "none"
         lines.append(
             f"| `{p.model}` | {p.title} | {', '.join(p.yields)} | {p.default_placement} | {nudge} |"
         )
@@ -83,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{p.model}  -  {p.title}")
         print(f"  yields:     {', '.join(p.yields)}")
         print(f"  placement:  {p.default_placement}")
-        print(f"  nudge:      {p.nudge or 'none'}")
+        if p.nudge is None and p.nudge_methods:
+            print(f"  nudge:      {' or '.join(p.nudge_methods)}, if the device has it")
+        else:
+            print(f"  nudge:      {' or '.join(p.nudge_methods) or 'none'}")
         match = [*(f"name {n!r}*" for n in p.name_prefixes), *p.service_uuids]
         match += [f"manufacturer 0x{c:04x}" for c in p.manufacturer_ids]
         print(f"  matched by: {'; '.join(match)}")
