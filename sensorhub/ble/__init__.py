@@ -1,0 +1,1 @@
+"""BLE adapter: find wearables, connect, stream, reconnect and nudge, on bleak's public API."""
