@@ -44,6 +44,10 @@ __all__ = ["Pipeline", "PipelineSettings"]
 LIMB = frozenset({Placement.THIGH, Placement.POCKET, Placement.WRIST, Placement.FOOT})
 #: Shortest stride a limb's rhythm is taken for (160 steps/min); shorter periods are steps.
 LIMB_MIN_STRIDE_S = 0.75
+#: Below this input rate (Hz) steps cannot be seen: no walking, steps or falls are detected.
+MIN_GAIT_RATE_HZ = 10.0
+#: Frames moving at least this much (dynamic RMS, g) are searched for steps.
+STEP_CANDIDATE_RMS_G = 0.03
 #: A period is a stride when the vertical autocorrelation at half of it exceeds this.
 STRIDE_HALF_R = -0.2
 
@@ -88,7 +92,7 @@ class PipelineSettings:
     min_static_bout_s: float = 60.0
     epoch_s: int = 60
     upright_axis: tuple[float, float, float] | None = None
-    sitting_trunk_inclination_deg: float | None = None
+    sitting_trunk_inclination_deg: float | None = 10.0
     height_m: float | None = None
     sensor_height_m: float | None = None
     emit_posture_segments: bool = True
@@ -173,6 +177,7 @@ class Pipeline:
         self._epochs: list[EpochSummary] = []
         self._current_posture = Posture.UNKNOWN
         self._last_t: int | None = None
+        self._low_rate: bool | None = None
 
     # -- public API --------------------------------------------------------------------------
     @property
@@ -190,6 +195,10 @@ class Pipeline:
         events: list[Event] = []
         if len(block) == 0:
             return events
+        if self._low_rate is None:
+            rate = self.fs_hz if self.fs_hz is not None else block.fs_hz
+            self._low_rate = rate < MIN_GAIT_RATE_HZ
+            self._posture.walking_enabled = not self._low_rate
         for chunk in self._resampler.push(block.t_ns, block.acc_g, block.gap_before_ns):
             if chunk.new_segment:
                 self._end_segment(events)
@@ -250,7 +259,7 @@ class Pipeline:
             samples_per_frame=self._spf,
             context_frames=st.context_s,
             gravity_half_frames=st.gravity_half_s,
-            periodicity_min_rms_g=self._posture.walking_min_rms_g,
+            periodicity_min_rms_g=STEP_CANDIDATE_RMS_G,
         )
         labels = self._posture.classify(feats).postures_
         start = feats.k * NS_PER_S
@@ -258,6 +267,10 @@ class Pipeline:
         self._tracker.update(start, end, labels)
         events.extend(self._tracker.bouts_)
         self._posture_segments(start, end, labels, events)
+        if self._low_rate:
+            self._epochs_from(feats, labels, np.zeros(len(labels), dtype=np.int64))
+            self._current_posture = POSTURES[int(labels[-1])]
+            return
         steps_per_frame = self._detect_steps(batch, feats, labels, events)
         self._falls.update(
             feats.k,
@@ -283,7 +296,7 @@ class Pipeline:
         per_frame = np.zeros(len(labels), dtype=np.int64)
         # candidates in every moving, upright frame; the assembler keeps rhythmic sequences
         rows = np.nonzero(
-            (feats.dyn_rms_g >= self._posture.walking_min_rms_g)
+            (feats.dyn_rms_g >= STEP_CANDIDATE_RMS_G)
             & (labels != CODE[Posture.LYING])
             & (labels != CODE[Posture.NONWEAR])
             & (labels != CODE[Posture.UNKNOWN])

@@ -74,8 +74,8 @@ class PostureClassifier:
         None picks the placement default: 0.1 g wrist (the wrist moves while typing; sedentary
         ENMO < 45-50 mg, Hildebrand 2014), 0.06 g otherwise (Acti4 uses SD < 0.1 g per axis).
     walking_min_rms_g
-        Minimum dynamic RMS for walking (slow walking with a rollator still exceeds 0.03 g at the
-        trunk).
+        Minimum dynamic RMS for walking: quiet standing sways below 0.03 g, while the slowest
+        walkers of the Mobilise-D examples move the trunk by more than 0.07 g.
     walking_min_periodicity
         Minimum autocorrelation peak at a step or stride lag for walking (Moe-Nilssen 2004
         report step regularity 0.5-0.9 in walking; random movement stays below 0.4).
@@ -94,6 +94,7 @@ class PostureClassifier:
         Current upright reference (unit vector, device axes), or None before the first frame.
     walking_frames_
         Number of walking frames the reference has learnt from.
+
     """
 
     def __init__(
@@ -104,7 +105,7 @@ class PostureClassifier:
         sitting_trunk_inclination_deg: float | None = None,
         sitting_thigh_inclination_deg: float = 45.0,
         active_rms_g: float | None = None,
-        walking_min_rms_g: float = 0.03,
+        walking_min_rms_g: float = 0.05,
         walking_min_periodicity: float = 0.3,
         upright_adapt_frames: float = 60.0,
         upright_axis: tuple[float, float, float] | None = None,
@@ -122,6 +123,7 @@ class PostureClassifier:
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self.inclination_deg_: NDArray[np.float64] = np.empty(0)
         self.walking_frames_ = 0
+        self.walking_enabled = True
         self._ema_state: NDArray[np.float64] | None = None
 
     def classify(self, features: FrameFeatures) -> Self:
@@ -138,12 +140,22 @@ class PostureClassifier:
         if self.upright_ref_ is None:
             prior = self.upright_axis
             self.upright_ref_ = _unit(np.asarray(prior, float)) if prior else g_unit[0].copy()
-        moving = features.dyn_rms_g >= self.walking_min_rms_g
+        # the frame itself must move too: the 3-s window of a still second next to a walk
+        # inherits the walk's movement
+        moving = (features.dyn_rms_g >= self.walking_min_rms_g) & (
+            features.frame_sd_g >= 0.5 * self.walking_min_rms_g
+        )
         walking = moving & (features.periodicity >= self.walking_min_periodicity)
+        if not self.walking_enabled:  # too few samples per second to see steps
+            walking[:] = False
         ref = self._references(g_unit, walking)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
-        active = ~walking & (features.dyn_rms_g >= active_thr)
+        active = (
+            ~walking
+            & (features.dyn_rms_g >= active_thr)
+            & (features.frame_sd_g >= 0.5 * self.walking_min_rms_g)
+        )
         still = ~walking & ~active
         out = np.full(n, CODE[Posture.ACTIVE], dtype=np.int8)
         out[walking] = CODE[Posture.WALKING]

@@ -50,6 +50,8 @@ class FrameFeatures:
         Time of that largest |a| from the frame start.
     trough_g
         Smallest |a| in the frame (free fall drives it towards 0 g).
+    frame_sd_g
+        Standard deviation of |a| within the frame itself (movement in this very second).
     mag_mean_g
         Mean |a| over the frame.
     periodicity
@@ -70,6 +72,7 @@ class FrameFeatures:
     peak_g: NDArray[np.float64]
     peak_offset_s: NDArray[np.float64]
     trough_g: NDArray[np.float64]
+    frame_sd_g: NDArray[np.float64]
     mag_mean_g: NDArray[np.float64]
     periodicity: NDArray[np.float64]
     step_period_s: NDArray[np.float64]
@@ -132,6 +135,7 @@ def compute_features(
     peak = mag.max(axis=1)
     peak_off = np.argmax(mag, axis=1) / fs_hz
     trough = mag.min(axis=1)
+    frame_sd = mag.std(axis=1)
     mag_mean = mag.mean(axis=1)
     periodicity = np.zeros(n)
     period = np.full(n, np.nan)
@@ -152,6 +156,7 @@ def compute_features(
         peak,
         peak_off,
         trough,
+        frame_sd,
         mag_mean,
         periodicity,
         period,
