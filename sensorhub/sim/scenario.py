@@ -18,7 +18,8 @@ Signal model (chest placement; the trunk frame is x anterior, y left, z up when 
   acceleration at the step frequency with a second harmonic (vertical ~0.2 g at 105 steps/min),
   medio-lateral at the stride frequency. Shuffling is the same with a low cadence, a stronger
   forward lean and a third of the amplitude.
-* **Fidget**: seated trunk sway of a few degrees and 1-3 Hz movements of ~0.05 g.
+* **Fidget**: a few irregular movements while seated (shifting, reaching: 0.6-2 s each,
+  0.05-0.15 g, leaning a few degrees and back), deliberately not rhythmic like steps.
 * **Fall**: 0.4 s of partial free fall, a ~3 g impact, then lying still.
 * **Sensor**: white noise (default 7 mg RMS per axis), a fixed offset of up to 5 mg per axis,
   and a fixed random mounting rotation of a few degrees applied to everything.
@@ -350,7 +351,7 @@ def _build_scenarios() -> dict[str, Scenario]:
             ),
             Segment("standing", _min(4)),
             Segment("walking", _min(4), cadence_spm=106),
-            *with_breaks("standing", _min(48), [(_min(20), [Segment("fidget", 10)])]),
+            Segment("standing", _min(48)),
             Segment("walking", _min(12), cadence_spm=115),
             Segment("sitting", _min(33)),
             Segment("walking", _min(2), cadence_spm=100),
@@ -511,10 +512,9 @@ class _Plan:
     heel_strikes_s: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     step_amplitude_g: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     harmonic_phase: float = 0.0
-    # fidget sway: (amplitude_rad, frequency_hz, phase) for pitch and roll, and per-axis
-    # linear components (amplitude_g, frequency_hz, phase), each shape (k, 3)
-    sway: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 3)))
-    jiggle: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 3, 3)))
+    # fidget movements, one row each: start_s (from the segment start), duration_s,
+    # direction x/y/z (unit vector), peak_g, pitch change (rad), roll change (rad)
+    movements: NDArray[np.float64] = field(default_factory=lambda: np.empty((0, 8)))
 
 
 def _continues_posture(previous: Segment, current: Segment) -> bool:
@@ -526,6 +526,10 @@ def _continues_posture(previous: Segment, current: Segment) -> bool:
     return (previous.activity in seated and current.activity in seated) or (
         previous.activity == "fall" and current.activity == "lying"
     )
+
+
+#: Peak of the minimum-jerk acceleration profile 60s - 180s^2 + 120s^3 (at s = 0.5 - sqrt(3)/6).
+_MINIMUM_JERK_PEAK: Final = 10.0 * math.sqrt(3.0) / 3.0
 
 
 def _minimum_jerk(s: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -751,21 +755,23 @@ class MotionGenerator:
         plan.harmonic_phase = float(rng.uniform(-0.5, 0.5))
 
     def _plan_fidget(self, rng: np.random.Generator, plan: _Plan) -> None:
-        # Three slow sway components (pitch, roll) and four quicker movements per axis.
-        plan.sway = np.column_stack(
-            (
-                np.radians(rng.uniform(1.5, 4.0, 3)),
-                rng.uniform(0.2, 1.0, 3),
-                rng.uniform(0, 2 * math.pi, 3),
-            )
-        )
-        plan.jiggle = np.stack(
-            (
-                rng.uniform(0.01, 0.04, (4, 3)),
-                rng.uniform(1.0, 3.0, (4, 3)),
-                rng.uniform(0, 2 * math.pi, (4, 3)),
-            ),
-            axis=1,
+        duration_s = plan.segment.duration_s
+        count = max(1, min(round(duration_s / 5.0), 8))
+        movement_s = rng.uniform(0.6, 2.0, count)
+        # Irregular start times (sorted uniform draws), each movement inside the segment.
+        latest_start = np.maximum(duration_s - movement_s, 0.0)
+        starts = np.sort(rng.uniform(0.0, 1.0, count)) * latest_start
+        # Mostly horizontal: shifting on the seat, reaching for something.
+        directions = rng.normal(size=(count, 3)) * np.array([1.0, 1.0, 0.5])
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        peak_g = rng.uniform(0.05, 0.15, count)
+        pitch_change = np.radians(rng.uniform(-5.0, 5.0, count))
+        roll_change = np.radians(rng.uniform(-4.0, 4.0, count))
+        # The last movement settles back into the seat the fidget started from.
+        pitch_change[-1] = -pitch_change[:-1].sum()
+        roll_change[-1] = -roll_change[:-1].sum()
+        plan.movements = np.column_stack(
+            (starts, movement_s, directions, peak_g, pitch_change, roll_change)
         )
 
     # ------------------------------------------------------------------- synthesis
@@ -824,19 +830,20 @@ class MotionGenerator:
         roll: NDArray[np.float64],
         linear: NDArray[np.float64],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        envelope = self._envelope(relative_s, plan.segment.duration_s, ramp_s=1.0)
-        sway = plan.sway
-        waves = sway[:, 0, None] * np.sin(
-            2 * math.pi * sway[:, 1, None] * relative_s + sway[:, 2, None]
-        )
-        pitch = pitch + envelope * (waves[0] + waves[2])
-        roll = roll + envelope * waves[1]
-        for amplitude, frequency, phase in plan.jiggle:
-            linear += (
-                envelope[:, None]
-                * amplitude
-                * np.sin(2 * math.pi * frequency * relative_s[:, None] + phase)
+        pitch = pitch.copy()
+        roll = roll.copy()
+        for start_s, movement_s, dx, dy, dz, peak_g, pitch_change, roll_change in plan.movements:
+            progress = np.clip((relative_s - start_s) / movement_s, 0.0, 1.0)
+            # A minimum-jerk movement: the trunk leans to its new angle, and the body part
+            # moved accelerates then brakes (a biphasic pulse, zero outside the movement).
+            pitch += pitch_change * _minimum_jerk(progress)
+            roll += roll_change * _minimum_jerk(progress)
+            pulse = np.where(
+                (progress > 0.0) & (progress < 1.0),
+                _minimum_jerk_second_derivative(progress) / _MINIMUM_JERK_PEAK,
+                0.0,
             )
+            linear += (peak_g * pulse)[:, None] * np.array([dx, dy, dz])
         return pitch, roll
 
     def _gait_acceleration(self, plan: _Plan, t_s: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -133,6 +133,36 @@ def test_asymmetry_alternates_step_times() -> None:
     assert abs(odd - even) / ((odd + even) / 2) == pytest.approx(0.12, abs=0.02)
 
 
+def step_rhythm(activity: str, seed: int) -> float:
+    """Peak autocorrelation of |acc| at step-like lags (0.4-1.2 s) during a 20-s activity."""
+    scenario = Scenario(
+        "rhythm", (Segment("sitting", 5), Segment(activity, 20), Segment("sitting", 5)), seed=seed
+    )
+    generator = MotionGenerator(scenario, fs_hz=FS_HZ)
+    magnitude = np.linalg.norm(generator.samples_at(500, 2000), axis=1)
+    magnitude -= magnitude.mean()
+    autocorrelation = np.correlate(magnitude, magnitude, "full")[magnitude.size - 1 :]
+    return float((autocorrelation / autocorrelation[0])[40:120].max())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fidget_moves_without_the_rhythm_of_steps(seed: int) -> None:
+    assert step_rhythm("fidget", seed) < 0.4
+    assert step_rhythm("walking", seed) > 0.8
+
+
+def test_fidget_moves_and_settles_back_into_the_seat() -> None:
+    scenario = Scenario(
+        "fidget", (Segment("sitting", 10), Segment("fidget", 20), Segment("sitting", 10)), seed=3
+    )
+    generator = MotionGenerator(scenario, fs_hz=FS_HZ, noise_mg=0.0)
+    before = body_frame(generator, segment_samples(generator, 2, 10)).mean(axis=0)
+    during = body_frame(generator, segment_samples(generator, 10, 30))
+    after = body_frame(generator, segment_samples(generator, 32, 40)).mean(axis=0)
+    assert np.linalg.norm(during - before, axis=1).max() > 0.05  # real movement
+    assert tilt_deg(after) == pytest.approx(tilt_deg(before), abs=0.5)
+
+
 def test_fall_has_an_impact_then_lying_still() -> None:
     generator = MotionGenerator(SCENARIOS["fall-test"], fs_hz=FS_HZ)
     fall_start = 60.0
