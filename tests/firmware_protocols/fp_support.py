@@ -90,11 +90,13 @@ def fuzz_decoder(
     n: int = 100_000,
     seed: int = 20240601,
     check: Callable[[bytes, object], None] | None = None,
+    encode: Callable[[Any], bytes] | None = None,
     min_each: int = 1000,
 ) -> tuple[int, int]:
     """Feed ``n`` mutants to ``decode``; only DecodeError may escape. Returns (ok, rejected).
 
-    ``check`` runs on every input that decodes (e.g. a re-encode round trip). Fails unless at
+    ``check`` runs on every input that decodes (e.g. a re-encode round trip); with ``encode``,
+    every input that decodes must re-encode to exactly the same bytes. Fails unless at
     least ``min_each`` inputs were accepted and ``min_each`` rejected, so the fuzz reaches
     both the valid and the invalid paths.
     """
@@ -108,6 +110,9 @@ def fuzz_decoder(
         ok += 1
         if check is not None:
             check(data, packet)
+        if encode is not None:
+            again = encode(packet)
+            assert again == data, f"{data.hex()} re-encodes to {again.hex()}"
     assert ok >= min_each, f"only {ok} of {n} mutants decoded"
     assert rejected >= min_each, f"only {rejected} of {n} mutants were rejected"
     return ok, rejected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fp_support import fuzz_decoder, load_vectors, vector, vector_bytes
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -57,6 +57,7 @@ def test_hand_infinitime() -> None:
         infinitime.encode_step_count(-1)
 
 
+@settings(deadline=None)
 @given(hnp.arrays(np.int16, (1, 3), elements=i16))
 def test_infinitime_motion_roundtrip(counts: np.ndarray) -> None:
     raw = infinitime.encode_motion_raw(infinitime.InfiniTimeMotion(counts))
@@ -65,16 +66,19 @@ def test_infinitime_motion_roundtrip(counts: np.ndarray) -> None:
     assert infinitime.encode_motion_raw(back) == raw
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=6, max_size=6))
 def test_infinitime_motion_bytes_roundtrip(raw: bytes) -> None:
     assert infinitime.encode_motion_raw(infinitime.decode_motion_raw(raw)) == raw
 
 
+@settings(deadline=None)
 @given(st.integers(0, 0xFFFF_FFFF))
 def test_infinitime_steps_roundtrip(steps: int) -> None:
     assert infinitime.decode_step_count(infinitime.encode_step_count(steps)) == steps
 
 
+@settings(deadline=None)
 @given(st.text(max_size=60), st.integers(0, 255), st.binary(min_size=2, max_size=2))
 def test_infinitime_alert_roundtrip(text: str, cat: int, header: bytes) -> None:
     a = infinitime.InfiniTimeAlert(text, cat, header)
@@ -128,11 +132,13 @@ def test_hand_thingy() -> None:
     assert thingy52.thingy_uuid(0x0406) == "ef680406-9b35-4933-9b10-52ffa9740042"
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=18, max_size=18))
 def test_thingy_raw_bytes_roundtrip(raw: bytes) -> None:
     assert thingy52.encode_raw_motion(thingy52.decode_raw_motion(raw)) == raw
 
 
+@settings(deadline=None)
 @given(hnp.arrays(np.int16, (3, 1, 3), elements=i16))
 def test_thingy_raw_roundtrip(v: np.ndarray) -> None:
     m = thingy52.RawMotion(v[0], v[1], v[2])
@@ -140,12 +146,14 @@ def test_thingy_raw_roundtrip(v: np.ndarray) -> None:
     np.testing.assert_array_equal(back.gyro_counts, v[1])
 
 
+@settings(deadline=None)
 @given(st.integers(0, 0xFFFF_FFFF), st.integers(0, 0xFFFF_FFFF))
 def test_thingy_pedometer_roundtrip(steps: int, t: int) -> None:
     p = thingy52.Pedometer(steps, t)
     assert thingy52.decode_pedometer(thingy52.encode_pedometer(p)) == p
 
 
+@settings(deadline=None)
 @given(
     st.builds(
         thingy52.MotionConfig,
@@ -212,12 +220,14 @@ def test_hand_metawear() -> None:
         metawear.encode_acc_config(metawear.AccConfig(30.0, 8))
 
 
+@settings(deadline=None)
 @given(st.booleans(), st.binary(min_size=18, max_size=18))
 def test_metawear_bytes_roundtrip(packed: bool, body: bytes) -> None:
     raw = (b"\x03\x1c" + body) if packed else (b"\x03\x04" + body[:6])
     assert metawear.encode_acc_data(metawear.decode_acc_data(raw)) == raw
 
 
+@settings(deadline=None)
 @given(st.booleans(), st.sampled_from([2, 4, 8, 16]), st.data())
 def test_metawear_roundtrip(packed: bool, range_g: int, data: st.DataObject) -> None:
     counts = data.draw(hnp.arrays(np.int16, (3 if packed else 1, 3), elements=i16))
@@ -227,6 +237,7 @@ def test_metawear_roundtrip(packed: bool, range_g: int, data: st.DataObject) -> 
     np.testing.assert_allclose(back.acc_g, counts / metawear.LSB_PER_G[range_g])
 
 
+@settings(deadline=None)
 @given(
     st.sampled_from([12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 0.78125]),
     st.sampled_from([2, 4, 8, 16]),
@@ -244,19 +255,59 @@ def test_metawear_config_roundtrip(odr: float, rng: int, bw: int, us: bool) -> N
 
 
 def test_fuzz_infinitime() -> None:
-    fuzz_decoder(infinitime.decode_motion_raw, [vector_bytes("infinitime-motion-raw")], seed=31)
-    fuzz_decoder(infinitime.decode_step_count, [bytes.fromhex("10270000")], seed=32)
-    fuzz_decoder(infinitime.decode_alert, [bytes.fromhex("000100") + b"Stand up"], seed=33)
+    fuzz_decoder(
+        infinitime.decode_motion_raw,
+        [vector_bytes("infinitime-motion-raw")],
+        seed=31,
+        encode=infinitime.encode_motion_raw,
+    )
+    fuzz_decoder(
+        infinitime.decode_step_count,
+        [bytes.fromhex("10270000")],
+        seed=32,
+        encode=infinitime.encode_step_count,
+    )
+    fuzz_decoder(
+        infinitime.decode_alert,
+        [bytes.fromhex("000100") + b"Stand up"],
+        seed=33,
+        encode=infinitime.encode_alert,
+    )
 
 
 def test_fuzz_thingy() -> None:
-    fuzz_decoder(thingy52.decode_raw_motion, [vector_bytes("thingy52-raw-motion")], seed=41)
-    fuzz_decoder(thingy52.decode_pedometer, [vector_bytes("thingy52-pedometer")], seed=42)
-    fuzz_decoder(thingy52.decode_motion_config, [bytes.fromhex("e803f4016400320001")], seed=43)
+    fuzz_decoder(
+        thingy52.decode_raw_motion,
+        [vector_bytes("thingy52-raw-motion")],
+        seed=41,
+        encode=thingy52.encode_raw_motion,
+    )
+    fuzz_decoder(
+        thingy52.decode_pedometer,
+        [vector_bytes("thingy52-pedometer")],
+        seed=42,
+        encode=thingy52.encode_pedometer,
+    )
+    fuzz_decoder(
+        thingy52.decode_motion_config,
+        [bytes.fromhex("e803f4016400320001")],
+        seed=43,
+        encode=thingy52.encode_motion_config,
+    )
 
 
 def test_fuzz_metawear() -> None:
     seeds = [vector_bytes("metawear-bmi160-acc-single"), vector_bytes("metawear-bmi160-acc-packed")]
-    fuzz_decoder(metawear.decode_acc_data, seeds, seed=51)
-    fuzz_decoder(metawear.decode_acc_config, [bytes.fromhex("03032908")], seed=52)
-    fuzz_decoder(metawear.decode_step_count, [bytes.fromhex("039a2b00")], seed=53)
+    fuzz_decoder(metawear.decode_acc_data, seeds, seed=51, encode=metawear.encode_acc_data)
+    fuzz_decoder(
+        metawear.decode_acc_config,
+        [bytes.fromhex("03032908")],
+        seed=52,
+        encode=metawear.encode_acc_config,
+    )
+    fuzz_decoder(
+        metawear.decode_step_count,
+        [bytes.fromhex("039a2b00")],
+        seed=53,
+        encode=metawear.encode_step_count,
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fp_support import fuzz_decoder
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -140,6 +140,7 @@ def packets(draw: st.DrawFn) -> ImuPacket:
     )
 
 
+@settings(deadline=None)
 @given(packets())
 def test_packet_roundtrip(p: ImuPacket) -> None:
     raw = open_imu.encode_imu_packet(p)
@@ -155,6 +156,7 @@ def test_packet_roundtrip(p: ImuPacket) -> None:
     assert open_imu.encode_imu_packet(back) == raw
 
 
+@settings(deadline=None)
 @given(
     st.sampled_from([ImuOp.START, ImuOp.STOP]).map(ImuCommand)
     | st.builds(ImuCommand, st.just(ImuOp.SET_SAMPLE_RATE), st.integers(0, 0xFFFF_FFFF))
@@ -181,6 +183,7 @@ def test_control_roundtrip(value: ImuCommand | ImuResponse) -> None:
     assert open_imu.encode_control(open_imu.decode_control(raw)) == raw
 
 
+@settings(deadline=None)
 @given(
     st.builds(
         ImuStatus,
@@ -215,5 +218,11 @@ def test_fuzz_open_imu() -> None:
         open_imu.decode_control,
         [bytes.fromhex("0320cb0000"), bytes.fromhex("0703c800640050"), bytes.fromhex("8302")],
         seed=62,
+        encode=open_imu.encode_control,
     )
-    fuzz_decoder(open_imu.decode_status, [bytes.fromhex("010320cb00000800d007")], seed=63)
+    fuzz_decoder(
+        open_imu.decode_status,
+        [bytes.fromhex("010320cb00000800d007")],
+        seed=63,
+        encode=open_imu.encode_status,
+    )
