@@ -26,6 +26,10 @@ the scaled clock passes the time of its last sample, and its timestamp is that s
 device time. Samples that fall into a time without a streaming connection are never sent,
 as on a real strap.
 
+Throughput. bumble's in-process link carries roughly 25 000 ACC samples per second (about 700
+frames); keep ``speed x rate`` below that (speed 200 at 100 Hz, 400 at 50 Hz) or the stream
+falls behind the wearer's clock (the emulator logs a warning when it does).
+
 Ground truth. The emulator logs every frame sent (:attr:`EmulatedPolarH10.frames_sent`) and
 every alert received (:attr:`EmulatedPolarH10.alerts_received`);
 :meth:`EmulatedPolarH10.acc_truth_g` gives the exact accelerations behind a frame.
@@ -117,6 +121,12 @@ _FRAME_HEADER_BYTES: Final = 10
 _ACC_SAMPLE_BYTES: Final = 6
 #: Opcode + handle in front of a notification's value.
 _ATT_NOTIFICATION_HEADER_BYTES: Final = 3
+
+#: Roughly what bumble's in-process link carries (~700 frames of 36 samples per second on the
+#: machines we measured); streaming faster than that falls behind the wearer's clock.
+_VIRTUAL_RADIO_SAMPLES_PER_S: Final = 25_000
+#: Real seconds behind the wearer's clock before the emulator warns that it cannot keep up.
+_LAG_WARNING_S: Final = 2.0
 
 #: Heart rate at rest per scripted activity (bpm); walking adds to it with cadence.
 _HEART_RATE_BPM: Final[Mapping[str, float]] = MappingProxyType(
@@ -598,11 +608,22 @@ class EmulatedPolarH10:
         full_scale_mg = stream.range_g * 1000
         # The first sample is the next one on the scenario's sample grid.
         next_index = math.ceil(self.scenario_elapsed_s() * rate)
+        warned_lag = False
         _LOGGER.info("%r: ACC streaming at %d Hz, +-%d g", self, rate, stream.range_g)
         try:
             while self._stream is stream:
                 last_index = next_index + SAMPLES_PER_FRAME - 1
                 wait_s = (last_index / rate - self.scenario_elapsed_s()) / self.speed
+                if wait_s < -_LAG_WARNING_S and not warned_lag:
+                    warned_lag = True
+                    _LOGGER.warning(
+                        "%r streams %.0f s of real time behind its wearer: the virtual radio "
+                        "carries ~%d ACC samples/s; lower speed x rate (now %.0f samples/s)",
+                        self,
+                        -wait_s,
+                        _VIRTUAL_RADIO_SAMPLES_PER_S,
+                        self.speed * rate,
+                    )
                 # Always yield once per frame so catching up never starves the event loop.
                 await asyncio.sleep(max(wait_s, 0.0))
                 if self._stream is not stream:
