@@ -306,3 +306,11 @@ def test_decoders_only_raise_decode_error_on_empty_input() -> None:
         assert decode is not None
         with contextlib.suppress(DecodeError):
             decode(b"")
+
+
+def test_every_research_vector_is_tested() -> None:
+    """Each vector id in vectors.json is checked by name in one of these test modules."""
+    here = Path(__file__).parent
+    sources = "".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py"))
+    missing = [v["id"] for v in load_vectors()["vectors"] if f'"{v["id"]}"' not in sources]
+    assert not missing, f"vectors without a test: {missing}"
