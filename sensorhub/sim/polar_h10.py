@@ -26,9 +26,11 @@ the scaled clock passes the time of its last sample, and its timestamp is that s
 device time. Samples that fall into a time without a streaming connection are never sent,
 as on a real strap.
 
-Throughput. bumble's in-process link carries roughly 25 000 ACC samples per second (about 700
-frames); keep ``speed x rate`` below that (speed 200 at 100 Hz, 400 at 50 Hz) or the stream
-falls behind the wearer's clock (the emulator logs a warning when it does).
+Throughput. bumble's in-process link alone carries roughly 30 000 ACC samples per second
+(~850 frames; measured on a shared 2026 build machine). A collector and pipeline in the same
+process take their share, so keep ``speed x rate`` under ~15 000 samples/s there (speed 300
+at 50 Hz); beyond that the stream falls behind the wearer's clock and the emulator logs a
+warning.
 
 Ground truth. The emulator logs every frame sent (:attr:`EmulatedPolarH10.frames_sent`) and
 every alert received (:attr:`EmulatedPolarH10.alerts_received`);
@@ -122,9 +124,8 @@ _ACC_SAMPLE_BYTES: Final = 6
 #: Opcode + handle in front of a notification's value.
 _ATT_NOTIFICATION_HEADER_BYTES: Final = 3
 
-#: Roughly what bumble's in-process link carries (~700 frames of 36 samples per second on the
-#: machines we measured); streaming faster than that falls behind the wearer's clock.
-_VIRTUAL_RADIO_SAMPLES_PER_S: Final = 25_000
+#: Roughly what bumble's in-process link alone carries (see the module docstring).
+_VIRTUAL_RADIO_SAMPLES_PER_S: Final = 30_000
 #: Real seconds behind the wearer's clock before the emulator warns that it cannot keep up.
 _LAG_WARNING_S: Final = 2.0
 
