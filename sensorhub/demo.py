@@ -87,7 +87,12 @@ async def emulated_wearer(
                 scanner_kwargs={"backend": BumbleScanner, "air": air},
                 client_kwargs={"backend": BumbleClient, "air": air},
             ),
-            clock=ScaledClock(speed=speed, start_utc_ns=start_utc_ns),
+            # The host clock runs at the emulation's speed and shows the wearer's day: aligned
+            # with the band's scenario clock, as a real hub's clock is with real time.
+            clock=ScaledClock(
+                speed=speed,
+                start_utc_ns=start_utc_ns + round(band.scenario_elapsed_s() * NS_PER_S),
+            ),
             on_block=runtime.on_block,
             acc_rate_hz=acc_rate_hz,
         )

