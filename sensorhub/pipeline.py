@@ -46,6 +46,8 @@ LIMB = frozenset({Placement.THIGH, Placement.POCKET, Placement.WRIST, Placement.
 LIMB_MIN_STRIDE_S = 0.75
 #: Below this input rate (Hz) steps cannot be seen: no walking, steps or falls are detected.
 MIN_GAIT_RATE_HZ = 10.0
+#: Context (s) on each side of a frame used for step detection.
+STEP_CONTEXT_S = 1.6
 #: Frames moving at least this much (dynamic RMS, g) are searched for steps.
 STEP_CANDIDATE_RMS_G = 0.03
 #: A period is a stride when the vertical autocorrelation at half of it exceeds this.
@@ -165,6 +167,7 @@ class Pipeline:
         ):
             sensor_h = 0.53 * st.height_m  # greater trochanter height (Winter's anthropometry)
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
+        self._steps.excursion = sensor_h is not None and self.placement not in LIMB
         self._falls = FallDetector(placement=self.placement)
         self._last_step_ns: int | None = None
         self._last_stride_ns: int | None = None
@@ -230,6 +233,10 @@ class Pipeline:
         if ref is None or not self._posture.walking_frames_:
             return None
         return (float(ref[0]), float(ref[1]), float(ref[2]))
+
+    def walking_seconds(self) -> float:
+        """Seconds of walking analysed so far (frames labelled walking)."""
+        return float(self._posture.walking_frames_)
 
     def pop_steps(self) -> NDArray[np.int64]:
         """Step (initial-contact) times in UTC ns detected since the last call."""
@@ -318,12 +325,15 @@ class Pipeline:
         stride_mode = (
             self._limb & (period >= LIMB_MIN_STRIDE_S) & (feats.half_period_r[rows] > STRIDE_HALF_R)
         )
+        # steps need the frame and about a second either side (neighbourhood, filter edges)
+        ctx = st.context_s * self._spf
+        margin = min(ctx, round(STEP_CONTEXT_S * self._spf))
         det = self._steps.detect(
-            np.asarray(batch.windows[rows]),
+            np.asarray(batch.windows[rows, ctx - margin : ctx + self._spf + margin]),
             g_unit,
             period,
             fs_hz=st.work_fs_hz,
-            pre_samples=st.context_s * self._spf,
+            pre_samples=margin,
             samples_per_frame=self._spf,
         )
         r, smp = det.step_index_
@@ -343,7 +353,8 @@ class Pipeline:
         if self._limb:
             t, r = self._add_contralateral(t, r, stride_mode)
             exc = np.full(len(t), np.nan)
-        self._gait.add(t, det.step_regularity_[r], det.stride_regularity_[r], exc, now)
+        fr = rows[r]
+        self._gait.add(t, feats.step_regularity[fr], feats.stride_regularity[fr], exc, now)
         events.extend(self._gait.bouts_)
         self._count_steps(self._gait.steps_, feats.k, per_frame)
         return per_frame

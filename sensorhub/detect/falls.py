@@ -131,9 +131,20 @@ class FallDetector:
         if self._done_k is not None:
             start = int(np.searchsorted(kk, self._done_k, side="right"))
         stop = n if final else n - _POST_LAST  # need the post window
-        for i in range(start, max(start, stop)):
-            if rows[i, 0] < thr:
-                continue
+        cand = np.nonzero(rows[start : max(start, stop), 0] >= thr)[0] + start
+        if len(cand):  # cheap necessary conditions first: free fall or strong, then stillness
+            prev = np.maximum(cand - 1, 0)
+            contiguous = (cand > 0) & (kk[prev] == kk[cand] - 1)
+            trough = np.where(contiguous, np.minimum(rows[cand, 6], rows[prev, 6]), rows[cand, 6])
+            strong = (rows[cand, 0] >= self.strong_impact_factor * thr) | (
+                trough <= self.free_fall_g
+            )
+            post_rms = np.minimum(
+                rows[np.minimum(cand + _POST, n - 1), 4],
+                rows[np.minimum(cand + _POST_LAST, n - 1), 4],
+            )
+            cand = cand[strong & (post_rms <= self.max_post_rms_g)]
+        for i in cand.tolist():
             prev_ok = i > 0 and kk[i - 1] == kk[i] - 1
             trough = min(rows[i, 6], rows[i - 1, 6]) if prev_ok else rows[i, 6]
             if rows[i, 0] < self.strong_impact_factor * thr and trough > self.free_fall_g:

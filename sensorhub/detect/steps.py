@@ -7,9 +7,8 @@ step. At the trunk this peak follows heel strike by 40-90 ms (the loading respon
 Hof 2003), well inside the +-0.25 s matching tolerance of the evaluations. Each frame only
 reports peaks inside its own second, so streaming and batch give the same steps.
 
-The same windows give the trunk's step and stride regularity (unbiased autocorrelation of the
-vertical acceleration at the step and stride lags, Moe-Nilssen & Helbostad 2004) and the vertical
-excursion of the sensor per step for the inverted-pendulum step length (Zijlstra & Hof 2003).
+The same windows give the vertical excursion of the sensor per step for the inverted-pendulum
+step length (Zijlstra & Hof 2003).
 
 References
 ----------
@@ -49,16 +48,16 @@ class StepDetector:
         A step peak must be the maximum within +-this fraction of the frame's step period.
     min_step_interval_s
         Detections closer than this are merged (180 steps/min is the fastest walking cadence).
+    excursion
+        Also measure the vertical excursion per step (needed only for walking speed).
 
     Attributes
     ----------
     step_index_
         (frame row, sample in frame) of each detected step in the last call.
-    step_regularity_, stride_regularity_
-        Autocorrelation of the vertical acceleration at the step and stride lag per frame row
-        (NaN where no period was found).
     excursion_m_
-        Peak-to-peak vertical sensor displacement around each step (m), for step length.
+        Peak-to-peak vertical sensor displacement after each step (m), for the step length
+        (NaN unless ``excursion``).
     """
 
     def __init__(
@@ -69,18 +68,18 @@ class StepDetector:
         relative_peak: float = 0.3,
         neighbourhood_steps: float = 0.6,
         min_step_interval_s: float = MIN_STEP_PERIOD_S * 0.75,
+        excursion: bool = False,
     ) -> None:
         self.lowpass_hz = lowpass_hz
         self.min_peak_g = min_peak_g
         self.relative_peak = relative_peak
         self.neighbourhood_steps = neighbourhood_steps
         self.min_step_interval_s = min_step_interval_s
+        self.excursion = excursion
         self.step_index_: tuple[NDArray[np.intp], NDArray[np.intp]] = (
             np.empty(0, np.intp),
             np.empty(0, np.intp),
         )
-        self.step_regularity_: NDArray[np.float64] = np.empty(0)
-        self.stride_regularity_: NDArray[np.float64] = np.empty(0)
         self.excursion_m_: NDArray[np.float64] = np.empty(0)
 
     def detect(
@@ -97,8 +96,6 @@ class StepDetector:
         m = len(windows)
         if m == 0:
             self.step_index_ = (np.empty(0, np.intp), np.empty(0, np.intp))
-            self.step_regularity_ = np.empty(0)
-            self.stride_regularity_ = np.empty(0)
             self.excursion_m_ = np.empty(0)
             return self
         v = np.einsum("nwc,nc->nw", windows, gravity_unit)
@@ -128,35 +125,17 @@ class StepDetector:
         ss = np.concatenate(found_s)
         order = np.lexsort((ss, rr))
         self.step_index_ = (rr[order], ss[order])
-        self._regularity(v, period, fs_hz)
-        self.excursion_m_ = self._excursion(v, fs_hz, c0, c1, rr[order], ss[order], period)
+        if self.excursion:
+            self.excursion_m_ = self._excursion(v, fs_hz, c0, rr[order], ss[order], period)
+        else:
+            self.excursion_m_ = np.full(len(rr), np.nan)
         return self
-
-    def _regularity(self, v: NDArray[np.float64], period: NDArray[np.float64], fs: float) -> None:
-        m, width = v.shape
-        nfft = 1 << int(np.ceil(np.log2(2 * width)))
-        spec = np.fft.rfft(v, n=nfft, axis=1)
-        ac = np.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=1)[:, :width]
-        ac = ac / (width - np.arange(width))[None, :]
-        r = ac / np.maximum(ac[:, :1], 1e-12)
-        out = []
-        for mult in (1, 2):
-            lag = np.round(mult * period * fs).astype(int)
-            lo = np.clip(np.round(lag * 0.8).astype(int), 1, width - 1)
-            hi = np.clip(np.round(lag * 1.2).astype(int), 1, width - 1)
-            best = np.full(m, np.nan)
-            for i in range(m):
-                if hi[i] > lo[i]:
-                    best[i] = float(np.max(r[i, lo[i] : hi[i] + 1]))
-            out.append(best)
-        self.step_regularity_, self.stride_regularity_ = out
 
     @staticmethod
     def _excursion(
         v: NDArray[np.float64],
         fs: float,
         c0: int,
-        c1: int,
         rows: NDArray[np.intp],
         samples: NDArray[np.intp],
         period: NDArray[np.float64],
@@ -164,17 +143,18 @@ class StepDetector:
         """Vertical displacement range over one step period after each step (m)."""
         if len(rows) == 0:
             return np.empty(0)
-        ur = np.unique(rows)
+        ur, where = np.unique(rows, return_inverse=True)
         sos_hp = butter(2, 0.1, "high", fs=fs, output="sos")
         sos_hp1 = butter(2, 1.0, "high", fs=fs, output="sos")
         a = sosfiltfilt(sos_hp, v[ur] * 9.80665, axis=1)
         vel = sosfiltfilt(sos_hp1, np.cumsum(a, axis=1) / fs, axis=1)
         pos = np.cumsum(vel, axis=1) / fs
-        where = np.searchsorted(ur, rows)
-        out = np.empty(len(rows))
-        for i, (r, s) in enumerate(zip(where.tolist(), samples.tolist(), strict=True)):
-            n = max(2, round(period[rows[i]] * fs))
-            j = c0 + s
-            seg = pos[r, j : min(j + n, pos.shape[1])]
-            out[i] = float(seg.max() - seg.min()) if len(seg) > 1 else np.nan
-        return out
+        width = pos.shape[1]
+        n = np.maximum(2, np.round(period[rows] * fs).astype(int))
+        span = int(n.max())
+        idx = (c0 + samples)[:, None] + np.arange(span)[None, :]
+        valid = (idx < width) & (np.arange(span)[None, :] < n[:, None])
+        seg = pos[where[:, None], np.minimum(idx, width - 1)]
+        hi = np.where(valid, seg, -np.inf).max(axis=1)
+        lo = np.where(valid, seg, np.inf).min(axis=1)
+        return np.asarray(hi - lo, dtype=np.float64)

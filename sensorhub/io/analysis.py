@@ -32,6 +32,9 @@ from sensorhub.pipeline import Pipeline, PipelineSettings
 
 SCHEMA: Final = "sensorhub.analysis/1"
 
+#: The pre-scan stops once it has seen this much walking (s).
+PRESCAN_WALK_S: Final = 120.0
+
 #: Progress callback: fraction done in [0, 1].
 Progress = Callable[[float], None]
 
@@ -50,10 +53,10 @@ def prescan_upright(
     fs = rec.nominal_fs_hz
     limit = int(prescan_s * fs)
     seen = 0
-    for block in iter_blocks(rec):
+    for block in iter_blocks(rec, block_s=300.0):
         pipe.feed(block)
         seen += len(block)
-        if seen >= limit:
+        if seen >= limit or pipe.walking_seconds() >= PRESCAN_WALK_S:
             break
     pipe.flush()
     return pipe.learned_upright_axis()

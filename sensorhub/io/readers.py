@@ -12,6 +12,7 @@ Every problem with a file raises :class:`RecordingError` saying what is wrong an
 from __future__ import annotations
 
 import math
+import mmap
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -212,4 +213,12 @@ def iter_blocks(rec: Recording, *, block_s: float = 600.0) -> Iterator[SampleBlo
             gyro = None if gyro is None else gyro[~bad]
             if len(t_ns) == 0:
                 continue
+        _release_pages(rec.acc_g)
         yield SampleBlock(t_ns, acc, fs, gyro)
+
+
+def _release_pages(arr: NDArray[np.floating]) -> None:
+    """Let the OS drop the already-read pages of a memory map (keeps resident memory flat)."""
+    mm = getattr(arr, "_mmap", None)
+    if isinstance(mm, mmap.mmap) and hasattr(mm, "madvise"):
+        mm.madvise(mmap.MADV_DONTNEED)
