@@ -98,7 +98,7 @@ def _child(path: str, q: Any) -> None:
 def run_sensorhub(path: Path) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    env_threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env_threads = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
     os.environ.update(env_threads)  # one core
     p = ctx.Process(target=_child, args=(str(path), q))
     p.start()
