@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sensorhub's end-to-end tests use, if they are missing.
+# Installs the Debian packages sensorhub's tests use (Chromium, PostgreSQL), if missing.
 # Needs root (or passwordless sudo); prints what to do otherwise.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# PostgreSQL server binaries (the store's tests run against a real server they start).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,4 +1,4 @@
-"""The store on a real SQLite file: migrations, idempotent writes, read path, clear errors."""
+"""The store on real SQLite and PostgreSQL: migrations, idempotent writes, reads, clear errors."""
 
 from __future__ import annotations
 
@@ -19,23 +19,27 @@ T0 = 1_790_000_000 * NS_PER_S  # 2026-09-21T14:13:20Z
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
     s.repository.ensure_wearer("w1", "Ada")
     yield s
     s.close()
 
 
-def test_open_migrates_to_head_and_is_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'sub' / 'hub.db'}"
-    first = Store.open(url)
+def test_open_migrates_to_head_and_is_idempotent(db_url: str) -> None:
+    first = Store.open(db_url)
     assert schema_revision(first.engine) == head_revision() is not None
     first.close()
-    again = Store.open(url)  # opening an up-to-date database changes nothing
+    again = Store.open(db_url)  # opening an up-to-date database changes nothing
     assert schema_revision(again.engine) == head_revision()
-    with again.engine.connect() as c:
-        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     again.close()
+
+
+def test_sqlite_runs_in_wal_mode_and_creates_its_folder(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'sub' / 'hub.db'}")
+    with store.engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    store.close()
 
 
 def test_time_conversion_is_exact_to_the_microsecond() -> None:
