@@ -79,7 +79,7 @@ def _child(path: str, q: Any) -> None:
     t0 = time.perf_counter()
     c0 = time.process_time()
     rec = read_recording(path, fs_hz=FS)
-    doc = analyze_recording(rec, Placement.POCKET, block_s=3600.0)
+    doc = analyze_recording(rec, Placement.POCKET, block_s=600.0)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

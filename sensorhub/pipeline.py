@@ -24,6 +24,7 @@ from sensorhub.detect.gait import GaitBoutAssembler
 from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier
 from sensorhub.detect.static_load import StaticLoadTracker
 from sensorhub.detect.steps import StepDetector
+from sensorhub.detect.wear import WearDetector
 from sensorhub.model import (
     NS_PER_S,
     CurrentBout,
@@ -80,6 +81,8 @@ class PipelineSettings:
         Lower back / hip pelvic-tilt threshold for sitting vs standing (None: placement default).
     height_m, sensor_height_m
         Wearer's height and the sensor's height above the ground (for walking speed).
+    min_nonwear_s
+        Stillness this long is non-wear (GGIR: 60 min).
     emit_posture_segments
         Whether ``feed`` returns :class:`~sensorhub.model.PostureSegment` events.
     """
@@ -98,6 +101,7 @@ class PipelineSettings:
     height_m: float | None = None
     sensor_height_m: float | None = None
     emit_posture_segments: bool = True
+    min_nonwear_s: float = 3600.0
 
 
 @dataclass(slots=True)
@@ -169,6 +173,7 @@ class Pipeline:
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
         self._steps.excursion = sensor_h is not None and self.placement not in LIMB
         self._falls = FallDetector(placement=self.placement)
+        self._wear = WearDetector(min_nonwear_s=st.min_nonwear_s)
         self._last_step_ns: int | None = None
         self._last_stride_ns: int | None = None
         self._limb = self.placement in LIMB
@@ -257,6 +262,8 @@ class Pipeline:
         self._close_posture_segment(events)
         self._gait.finish()
         events.extend(self._gait.bouts_)
+        self._wear.finish()
+        events.extend(self._wear.intervals_)
 
     def _process(self, batch: FrameBatch, events: list[Event], *, final: bool = False) -> None:
         st = self.settings
@@ -268,10 +275,22 @@ class Pipeline:
             gravity_half_frames=st.gravity_half_s,
             periodicity_min_rms_g=STEP_CANDIDATE_RMS_G,
         )
-        labels = self._posture.classify(feats).postures_
+        labels = self._posture.classify(feats).postures_.copy()
         start = feats.k * NS_PER_S
         end = start + NS_PER_S
-        self._tracker.update(start, end, labels)
+        wear = self._wear.update(start, end, feats.dyn_rms_g)
+        events.extend(wear.intervals_)
+        labels[wear.nonwear_mask_] = CODE[Posture.NONWEAR]
+        c = wear.confirmed_index_
+        if c >= 0 and wear.confirmed_start_ns_ is not None:
+            # the device was off since the stillness began: end the bout there
+            self._tracker.update(start[:c], end[:c], labels[:c])
+            events.extend(self._tracker.bouts_)
+            self._tracker.end_at(wear.confirmed_start_ns_)
+            events.extend(self._tracker.bouts_)
+            self._tracker.update(start[c:], end[c:], labels[c:])
+        else:
+            self._tracker.update(start, end, labels)
         events.extend(self._tracker.bouts_)
         self._posture_segments(start, end, labels, events)
         if self._low_rate:

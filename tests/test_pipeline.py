@@ -11,6 +11,7 @@ from sensorhub.model import (
     NS_PER_S,
     EpochSummary,
     Event,
+    NonWear,
     Placement,
     Posture,
     PostureSegment,
@@ -209,3 +210,18 @@ _REFERENCE = _key(run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=len(_CHUNK_SIG.t_n
 def test_events_do_not_depend_on_chunking(sizes: list[int]) -> None:
     _, events = run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=sizes)
     assert _key(events) == _REFERENCE
+
+
+def test_band_on_a_table_is_nonwear_not_sitting() -> None:
+    sig = make_signal(
+        [("standing", 10 * 60), ("still", 80 * 60), ("standing", 5 * 60)],
+        placement=Placement.CHEST,
+        seed=9,
+    )
+    p, events = run(sig, Placement.CHEST, chunk=5000)
+    (nw,) = [e for e in events if isinstance(e, NonWear)]
+    assert rel(sig, nw.start_ns) == pytest.approx(600, abs=EPOCH_S)
+    assert rel(sig, nw.end_ns) == pytest.approx(90 * 60, abs=EPOCH_S)
+    found = bouts(events)
+    assert all(b.end_ns <= nw.start_ns + 5 * NS_PER_S or b.start_ns >= nw.end_ns for b in found)
+    assert sum(not e.worn for e in p.pop_epochs()) >= 15

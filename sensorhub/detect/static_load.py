@@ -112,6 +112,19 @@ class StaticLoadTracker:
             self._run_label = None
         return self
 
+    def end_at(self, end_ns: int) -> Self:
+        """End the bout at ``end_ns`` at the latest (e.g. the device was taken off then)."""
+        self.bouts_ = []
+        if self._bout_label is not None:
+            end = end_ns if self._brk_start is None else min(end_ns, self._brk_start)
+            end = min(end, self._bout_last)
+            if end > self._bout_start:
+                self._close(end)
+            self._bout_label = None
+            self._brk_start = None
+        self._run_label = None
+        return self
+
     def finish(self, last_sample_ns: int) -> Self:
         """End of stream: close the open bout at its last evidence."""
         return self.gap(last_sample_ns, int(self.max_gap_s * NS_PER_S) + 1)

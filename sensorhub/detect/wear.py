@@ -1,0 +1,115 @@
+"""Non-wear detection (GGIR-style): a device that has not moved at all for a long time is off.
+
+A frame is *still* when the dynamic RMS of its 3-s window is below ``still_rms_g`` (13 mg: the
+GGIR / van Hees 2013 standard-deviation criterion, applied here to the vector of all axes, which
+is stricter). A run of still frames lasting ``min_nonwear_s`` (60 min, GGIR's window length) is
+non-wear from its first frame; it ends at the first moving frame. Once non-wear is confirmed the
+pipeline ends any static bout at the start of the stillness, so a band lying on a table is not
+counted as sitting.
+
+References
+----------
+van Hees V.T. et al. (2013) Separating movement and gravity components in an acceleration signal
+and implications for the assessment of human daily physical activity. PLoS ONE 8:e61691.
+Migueles J.H. et al. (2019) GGIR. J Meas Phys Behav 2:188-196.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sensorhub.model import NS_PER_S, NonWear
+
+
+class WearDetector:
+    """Streaming non-wear detector (see the module docstring).
+
+    Parameters
+    ----------
+    still_rms_g
+        Largest dynamic RMS of a still frame.
+    min_nonwear_s
+        Stillness this long is non-wear.
+
+    Attributes
+    ----------
+    confirmed_index_
+        Index (within the last call's frames) where non-wear was confirmed, or -1.
+    confirmed_start_ns_
+        Start of the still run that was confirmed as non-wear in the last call (or None).
+    nonwear_mask_
+        Frames of the last call that lie in confirmed non-wear.
+    intervals_
+        Non-wear intervals that ended in the last call.
+    """
+
+    def __init__(self, *, still_rms_g: float = 0.013, min_nonwear_s: float = 3600.0) -> None:
+        self.still_rms_g = still_rms_g
+        self.min_nonwear_s = min_nonwear_s
+        self.confirmed_index_ = -1
+        self.confirmed_start_ns_: int | None = None
+        self.nonwear_mask_: NDArray[np.bool_] = np.empty(0, dtype=bool)
+        self.intervals_: list[NonWear] = []
+        self._run_start: int | None = None
+        self._run_end = 0
+        self._confirmed = False
+
+    @property
+    def worn(self) -> bool:
+        """False while confirmed non-wear is going on."""
+        return not self._confirmed
+
+    def update(
+        self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], dyn_rms_g: NDArray[np.float64]
+    ) -> Self:
+        """Fold consecutive frames in."""
+        n = len(start_ns)
+        self.confirmed_index_ = -1
+        self.confirmed_start_ns_ = None
+        self.intervals_ = []
+        mask = np.zeros(n, dtype=bool)
+        still = dyn_rms_g < self.still_rms_g
+        if n == 0:
+            self.nonwear_mask_ = mask
+            return self
+        change = np.nonzero(still[1:] != still[:-1])[0] + 1
+        need = int(self.min_nonwear_s * NS_PER_S)
+        for s, e in zip(
+            np.concatenate(([0], change)).tolist(),
+            np.concatenate((change, [n])).tolist(),
+            strict=True,
+        ):
+            if not still[s]:
+                self._end()
+                continue
+            if self._run_start is None or int(start_ns[s]) - self._run_end > NS_PER_S:
+                self._end()
+                self._run_start = int(start_ns[s])
+            self._run_end = int(end_ns[e - 1])
+            if self._confirmed:
+                mask[s:e] = True
+                continue
+            # first frame at which the run reaches the required length
+            reach = int(np.searchsorted(end_ns[s:e], self._run_start + need, side="left"))
+            if reach < e - s:
+                self._confirmed = True
+                self.confirmed_index_ = s + reach
+                self.confirmed_start_ns_ = self._run_start
+                mask[s + reach : e] = True
+        self.nonwear_mask_ = mask
+        return self
+
+    def finish(self) -> Self:
+        """A gap or the end of the stream: close a confirmed non-wear interval."""
+        self.intervals_ = []
+        return self._end()
+
+    def _end(self) -> Self:
+        if self._confirmed and self._run_start is not None:
+            self.intervals_.append(NonWear(self._run_start, self._run_end))
+        self._run_start = None
+        self._confirmed = False
+        return self
