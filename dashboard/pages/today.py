@@ -19,13 +19,12 @@ def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
     data["start"] = pd.to_datetime(data["start"])
     data["end"] = pd.to_datetime(data["end"])
     chart: alt.Chart = (
-        alt.Chart(data)
-        .mark_rect()
+        alt.Chart(data.assign(day="today"))
+        .mark_bar(height=28)
         .encode(
-            y=alt.value(0),
-            y2=alt.value(36),
-            x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M")),
+            x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M", grid=False)),
             x2="end:T",
+            y=alt.Y("day:N", axis=None),
             color=alt.Color(
                 "posture:N",
                 scale=alt.Scale(domain=list(colours), range=list(colours.values())),
@@ -33,7 +32,7 @@ def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
             ),
             tooltip=["posture:N", "minutes:Q"],
         )
-        .properties(height=36)
+        .properties(height=alt.Step(32))
     )
     return chart
 
@@ -83,7 +82,7 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     segments = q.events(wearer_id, "posture", since=since, until=until)
     if segments:
         st.subheader("Today's timeline")
-        st.altair_chart(timeline_chart(views.timeline_rows(segments, timezone)), height=110)
+        st.altair_chart(timeline_chart(views.timeline_rows(segments, timezone)))
     st.subheader("Today's static bouts")
     bouts = q.events(wearer_id, "static_bout", since=since, until=until)
     if bouts:
