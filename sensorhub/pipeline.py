@@ -47,6 +47,8 @@ LIMB = frozenset({Placement.THIGH, Placement.POCKET, Placement.WRIST, Placement.
 LIMB_MIN_STRIDE_S = 0.75
 #: Below this input rate (Hz) steps cannot be seen: no walking, steps or falls are detected.
 MIN_GAIT_RATE_HZ = 10.0
+#: ... and show at least this much rhythm (autocorrelation peak; walking needs 0.3).
+STEP_CANDIDATE_PERIODICITY = 0.0
 #: Context (s) on each side of a frame used for step detection.
 STEP_CONTEXT_S = 1.6
 #: Frames moving at least this much (dynamic RMS, g) are searched for steps.
@@ -323,6 +325,7 @@ class Pipeline:
         # candidates in every moving, upright frame; the assembler keeps rhythmic sequences
         rows = np.nonzero(
             (feats.dyn_rms_g >= STEP_CANDIDATE_RMS_G)
+            & (feats.periodicity >= STEP_CANDIDATE_PERIODICITY)
             & (labels != CODE[Posture.LYING])
             & (labels != CODE[Posture.NONWEAR])
             & (labels != CODE[Posture.UNKNOWN])

@@ -225,3 +225,33 @@ def test_band_on_a_table_is_nonwear_not_sitting() -> None:
     found = bouts(events)
     assert all(b.end_ns <= nw.start_ns + 5 * NS_PER_S or b.start_ns >= nw.end_ns for b in found)
     assert sum(not e.worn for e in p.pop_epochs()) >= 15
+
+
+def test_memory_stays_bounded_over_a_simulated_week() -> None:
+    import tracemalloc
+
+    hour = make_signal(
+        [("sitting", 2400), ("walking", 300), ("standing", 900)],
+        placement=Placement.CHEST,
+        fs_hz=25.0,
+        seed=1,
+    )
+    p = Pipeline(Placement.CHEST, settings=PipelineSettings(work_fs_hz=25.0))
+    peaks = []
+    n_epochs = 0
+    tracemalloc.start()
+    try:
+        for day in range(7):
+            tracemalloc.reset_peak()
+            for h in range(24):
+                shift = (day * 24 + h) * 3600 * NS_PER_S
+                p.feed(SampleBlock(hour.t_ns + shift, hour.acc_g, 25.0))
+                n_epochs += len(p.pop_epochs())
+                p.pop_steps()
+            peaks.append(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+    assert n_epochs >= 7 * 24 * 60 - 2
+    assert max(peaks[1:]) < 64 * 2**20
+    assert peaks[-1] <= 1.2 * peaks[1] + 2**20  # no growth with the length of the stream
+    assert p.current_bout is not None

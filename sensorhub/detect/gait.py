@@ -63,6 +63,10 @@ class GaitBoutAssembler:
         Fewest steps in a rhythmic sequence before its steps count.
     max_sequence_gap_s
         Longest step interval inside a sequence (40 steps/min is 1.5 s per step).
+    rhythm_tolerance
+        A sequence is confirmed only when its step intervals stay within this fraction of
+        their median (healthy and most impaired gait vary by < 10-20 % step to step;
+        Hausdorff 2005).
     sensor_height_m
         Height of a trunk sensor above the ground (pendulum length); None: no speed.
     step_length_factor
@@ -83,6 +87,7 @@ class GaitBoutAssembler:
         min_strides: int = 4,
         min_sequence_steps: int = 4,
         max_sequence_gap_s: float = 2.0,
+        rhythm_tolerance: float = 0.35,
         sensor_height_m: float | None = None,
         step_length_factor: float = ZIJLSTRA_K,
     ) -> None:
@@ -90,6 +95,7 @@ class GaitBoutAssembler:
         self.min_strides = min_strides
         self.min_sequence_steps = min_sequence_steps
         self.max_sequence_gap_s = max_sequence_gap_s
+        self.rhythm_tolerance = rhythm_tolerance
         self.sensor_height_m = sensor_height_m
         self.step_length_factor = step_length_factor
         self.bouts_: list[GaitBout] = []
@@ -125,7 +131,7 @@ class GaitBoutAssembler:
             self._seq.append((t, item[1], item[2], item[3]))
             if self._confirmed:
                 self._push(self._seq[-1])
-            elif len(self._seq) >= self.min_sequence_steps:
+            elif len(self._seq) >= self.min_sequence_steps and self._rhythmic():
                 self._confirmed = True
                 for it in self._seq:
                     self._push(it)
@@ -143,6 +149,14 @@ class GaitBoutAssembler:
         self._seq, self._confirmed = [], False
         self._close()
         return self
+
+    def _rhythmic(self) -> bool:
+        """The last ``min_sequence_steps`` steps keep a rhythm: every interval within
+        ``rhythm_tolerance`` of their median (fidgets and shuffles are irregular)."""
+        t = np.asarray([it[0] for it in self._seq[-self.min_sequence_steps :]], dtype=np.float64)
+        d = np.diff(t)
+        med = float(np.median(d))
+        return bool(np.all(np.abs(d - med) <= self.rhythm_tolerance * med))
 
     def _push(self, item: tuple[int, float, float, float]) -> None:
         t = item[0]

@@ -1,0 +1,65 @@
+"""Smoke checks on a few real recordings from ../shared/datasets (the full figures come from
+``make eval``; these only guard against gross regressions and stay fast)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sensorhub.io.analysis import analyze_recording
+from sensorhub.io.readers import read_recording
+from sensorhub.model import Placement
+from sensorhub.pipeline import PipelineSettings
+
+DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+
+pytestmark = pytest.mark.skipif(
+    not (DATASETS / "index.json").is_file(),
+    reason=f"shared datasets not found at {DATASETS} (they sit beside the repository)",
+)
+
+
+def run(dataset: str, recording: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    truth = json.loads((DATASETS / dataset / f"{recording}.truth.json").read_text())
+    placement = Placement({"other": "pocket"}.get(truth["placement"], truth["placement"]))
+    subject = truth.get("subject") or {}
+    st = PipelineSettings(sensor_height_m=subject.get("sensor_height_m"))
+    doc = analyze_recording(
+        read_recording(DATASETS / dataset / f"{recording}.npz"), placement, settings=st
+    )
+    return truth, doc
+
+
+def test_lower_back_straight_walk() -> None:
+    truth, doc = run("gait_lowerback_mobgap", "HA001_Test5_Trial2")
+    ref = truth["gait_bouts"][0]
+    (bout,) = doc["gait_bouts"]
+    assert bout["cadence_spm"] == pytest.approx(ref["cadence_spm"], abs=6)
+    assert bout["speed_mps"] == pytest.approx(ref["speed_mps"], abs=0.3)
+    assert abs(doc["steps"]["count"] - len(truth["initial_contacts_s"])) <= 4
+
+
+@pytest.mark.parametrize(
+    "recording", ["Pixel_Jamie_Hard_FrontPocket_1", "Samsung_Carmelo_Hard_InHand_1"]
+)
+def test_phone_step_count(recording: str) -> None:
+    truth, doc = run("steps_phone_oxford", recording)
+    assert doc["steps"]["count"] == pytest.approx(truth["step_count"], rel=0.06)
+
+
+@pytest.mark.parametrize(
+    ("recording", "falls"), [("sub01_FOL_1", 1), ("sub02_JUM_1", 0), ("sub02_SCH_1", 0)]
+)
+def test_mobifall_trials(recording: str, falls: int) -> None:
+    _, doc = run("falls_pocket_mobifall", recording)
+    assert len(doc["falls"]) == falls
+
+
+def test_hip_postures() -> None:
+    _truth, doc = run("posture_hip_hapt", "exp01_user01")
+    labels = {p["posture"] for p in doc["posture"]}
+    assert {"lying", "walking"} <= labels
+    assert labels & {"sitting", "standing"}
