@@ -1,10 +1,20 @@
-"""One connected wearable: find it, connect, stream, reconnect, nudge (bleak public API only).
+"""One connected wearable of any supported profile: find, connect, stream, reconnect, nudge.
 
-The notification callback does one thing: enqueue ``(host monotonic ns, bytes)``. A consumer
-task decodes and forwards :class:`SampleBlock` s, so a slow pipeline never blocks the BLE
-stack and a malformed frame never raises inside bleak's callback. Which radio is used is
-injected (:class:`BleakBackend`): the platform's default stack in production, the bumble
+:class:`DeviceSession` is driven by the device registry (:mod:`firmware_protocols.profiles`)
+through a :class:`~sensorhub.ble.drivers.ProfileDriver`: what to subscribe to, which commands
+start and stop the stream, how to nudge. It uses bleak's public API only; which radio is used
+is injected (:class:`BleakBackend`): the platform's own stack in production, the bumble
 emulator in the demo and tests.
+
+The notification callback does one thing: enqueue ``(host monotonic ns, connection, key,
+bytes)``. A consumer task decodes and forwards :class:`SampleBlock` s (and step/cadence data),
+so a slow pipeline never blocks the BLE stack and a malformed frame never raises inside bleak's
+callback (it is counted and logged by :class:`~sensorhub.ble.streams.ImuStream`).
+
+Connections: a fresh ``BleakClient`` per connection through
+``bleak_retry_connector.establish_connection`` (timeout >= 10 s on real radios), a reconnect
+loop with exponential backoff and full jitter, and a clean shutdown that stops the stream
+before disconnecting.
 """
 
 from __future__ import annotations
@@ -18,39 +28,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bleak import BleakClient, BleakScanner
-from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 from bleak_retry_connector import establish_connection
 
 from firmware_protocols.errors import DecodeError
-from firmware_protocols.polar_pmd import (
-    PMD_CONTROL_POINT_UUID,
-    PMD_DATA_UUID,
-    ControlPointOp,
-    MeasurementType,
-    PmdControlPointRequest,
-    PmdSetting,
-    PmdStatus,
-    decode_control_point_response,
-    encode_control_point_request,
-)
-from firmware_protocols.sig import (
-    ALERT_LEVEL_UUID,
-    BATTERY_LEVEL_UUID,
-    AlertLevel,
-    decode_battery_level,
-    encode_alert_level,
-)
+from firmware_protocols.sig import BATTERY_LEVEL_UUID, AlertLevel, decode_battery_level
 from sensorhub.ble.clock import Clock
-from sensorhub.ble.polar_stream import PolarAccStream, StreamCounters
+from sensorhub.ble.drivers import ProfileDriver, StreamSettings, driver_for
+from sensorhub.ble.streams import (
+    FrameDecoder,
+    ImuFrame,
+    ImuStream,
+    StepData,
+    StreamCounters,
+    StreamTiming,
+)
 from sensorhub.errors import DeviceError
 from sensorhub.model import SampleBlock
+
+__all__ = [
+    "BleakBackend",
+    "BlockHandler",
+    "DeviceBinding",
+    "DeviceSession",
+    "PolarPmdSession",
+    "SessionHealth",
+    "StepHandler",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
 BlockHandler = Callable[[SampleBlock], Awaitable[None]]
+StepHandler = Callable[[StepData], Awaitable[None]]
+
+#: Queue item: host monotonic ns, connection number, subscription key, payload.
+_Item = tuple[int, int, str, bytes]
 
 
 @dataclass(frozen=True)
@@ -101,27 +115,36 @@ class SessionHealth:
     last_seen_utc_ns: int | None = None
     connected: bool = False
     address: str | None = None
+    rssi_dbm: int | None = None
+    nudges_delivered: int = 0
+    nudges_failed: int = 0
 
 
-class PolarPmdSession:
-    """Streams accelerometer data from a Polar PMD device (H10, Verity Sense, OH1).
+class DeviceSession:
+    """Streams one wearable of any supported profile, for as long as it runs.
 
     Parameters
     ----------
     binding
-        Which device, for which wearer.
+        Which device, for which wearer, with which profile.
     backend
         How bleak reaches the radio.
     clock
         Host clock (injectable for time-compressed emulation).
     on_block
-        Awaited for each decoded block, in order.
-    acc_rate_hz, acc_range_g
-        ACC settings requested from the device (H10: 25/50/100/200 Hz, 2/4/8 g).
+        Awaited for each decoded motion block, in order.
+    on_steps
+        Awaited for each step/cadence/heart-rate measurement (default: counted only).
+    settings
+        Requested sample rate and range (default: the profile's).
+    timing
+        Clock-step and jitter thresholds of the time mapping.
     connect_timeout_s
         Per-attempt connection timeout (at least 10 s on real radios).
-    max_backoff_s
-        Upper bound of the exponential reconnect backoff (with jitter).
+    scan_timeout_s
+        How long to look for the device before backing off.
+    min_backoff_s, max_backoff_s
+        Base and upper bound of the exponential reconnect backoff (with full jitter).
     """
 
     def __init__(
@@ -131,33 +154,45 @@ class PolarPmdSession:
         backend: BleakBackend,
         clock: Clock,
         on_block: BlockHandler,
-        acc_rate_hz: int = 50,
-        acc_range_g: int = 8,
+        on_steps: StepHandler | None = None,
+        settings: StreamSettings | None = None,
+        timing: StreamTiming | None = None,
         connect_timeout_s: float = 15.0,
         scan_timeout_s: float = 10.0,
+        min_backoff_s: float = 0.25,
         max_backoff_s: float = 30.0,
     ) -> None:
         self.binding = binding
+        self.driver: ProfileDriver = driver_for(binding.profile, settings)
         self._backend = backend
         self._clock = clock
         self._on_block = on_block
-        self.acc_rate_hz = acc_rate_hz
-        self.acc_range_g = acc_range_g
+        self._on_steps = on_steps
         self._connect_timeout_s = connect_timeout_s
         self._scan_timeout_s = scan_timeout_s
+        self._min_backoff_s = min_backoff_s
         self._max_backoff_s = max_backoff_s
         self.counters = StreamCounters()
         self.health = SessionHealth()
-        self._stream = PolarAccStream(acc_rate_hz, self.counters)
+        self.stream = ImuStream(self.counters, timing=timing)
+        self.last_steps: StepData | None = None
         self._client: BleakClient | None = None
-        self._queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
-        self._cp_responses: asyncio.Queue[bytes] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._decoders: dict[int, Mapping[str, FrameDecoder]] = {}
+        self._connection_number = 0
         self._streaming = asyncio.Event()
 
     @property
     def streaming(self) -> asyncio.Event:
-        """Set while ACC data is flowing (tests and the demo wait on it)."""
+        """Set while data is flowing (tests and the demo wait on it)."""
         return self._streaming
+
+    @property
+    def nudge_method(self) -> str | None:
+        """How this device is nudged once connected (None: dashboard only)."""
+        return self.driver.nudge_method
+
+    # ---------------------------------------------------------------- lifecycle
 
     async def run(self) -> None:
         """Collect until cancelled: find, connect, stream; reconnect with backoff on loss."""
@@ -174,22 +209,31 @@ class PolarPmdSession:
                 self.health.reconnects += 1
                 # Exponential backoff with full jitter (AWS architecture blog; the same idea
                 # as bleak-retry-connector's calculate_backoff_time).
-                delay = random.uniform(0, min(self._max_backoff_s, 0.25 * 2**attempt))
-                await asyncio.sleep(delay)
+                cap = min(self._max_backoff_s, self._min_backoff_s * 2**attempt)
+                await asyncio.sleep(random.uniform(0, cap))
         finally:
             self._queue.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
 
     async def _find(self) -> BLEDevice:
+        rssi: dict[str, int] = {}
+
+        def matches(device: BLEDevice, advertisement: AdvertisementData) -> bool:
+            found = self.binding.matches(device, advertisement)
+            if found:
+                rssi[device.address] = advertisement.rssi
+            return found
+
         device = await BleakScanner.find_device_by_filter(
-            self.binding.matches, timeout=self._scan_timeout_s, **self._backend.scanner_kwargs
+            matches, timeout=self._scan_timeout_s, **self._backend.scanner_kwargs
         )
         if device is None:
             raise DeviceError(
                 f"{self.binding.label} not found within {self._scan_timeout_s:.0f} s: check "
                 "that it is worn, charged and not connected to a phone app"
             )
+        self.health.rssi_dbm = rssi.get(device.address)
         return device
 
     async def _one_connection(self) -> None:
@@ -204,14 +248,23 @@ class PolarPmdSession:
             timeout=self._connect_timeout_s,
             **self._backend.client_kwargs,
         )
+        self._connection_number += 1
+        number = self._connection_number
         self._client = client
         self.health.connects += 1
         self.health.connected = True
         self.health.address = device.address
-        self._stream.reset_connection()
+        self._queue.put_nowait((0, number, "", b""))  # marks the new connection in order
+        started = False
         try:
             await self._read_battery(client)
-            await self._start_acc(client)
+            self.driver.choose_nudge_method(client)
+
+            def enqueue(key: str, payload: bytes) -> None:
+                self._queue.put_nowait((self._clock.monotonic_ns(), number, key, payload))
+
+            self._decoders = {number: await self.driver.start(client, enqueue)}
+            started = True
             self._streaming.set()
             await disconnected.wait()
             _LOGGER.warning("%s disconnected", self.binding.label)
@@ -220,14 +273,20 @@ class PolarPmdSession:
             self.health.connected = False
             self._client = None
             if client.is_connected:
-                # Stop the measurement first: a Polar strap otherwise keeps streaming into
-                # the void and drains its battery.
-                with contextlib.suppress(BleakError, TimeoutError, DeviceError):
-                    await asyncio.wait_for(self._stop_acc(client), 5)
+                if started:
+                    # Stop the stream first: a Polar strap otherwise keeps streaming into
+                    # the void and drains its battery.
+                    with contextlib.suppress(BleakError, TimeoutError, DeviceError):
+                        await asyncio.wait_for(self.driver.stop(client), 5)
                 with contextlib.suppress(BleakError, TimeoutError):
                     await asyncio.wait_for(client.disconnect(), 5)
 
     async def _read_battery(self, client: BleakClient) -> None:
+        if (
+            client.services is None
+            or client.services.get_characteristic(BATTERY_LEVEL_UUID) is None
+        ):
+            return
         try:
             self.health.battery_pct = decode_battery_level(
                 bytes(await client.read_gatt_char(BATTERY_LEVEL_UUID))
@@ -235,71 +294,108 @@ class PolarPmdSession:
         except (BleakError, DecodeError) as exc:
             _LOGGER.info("%s: battery level unavailable (%s)", self.binding.label, exc)
 
-    def _on_data(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
-        self._queue.put_nowait((self._clock.monotonic_ns(), bytes(data)))
-
-    def _on_control_point(self, _characteristic: BleakGATTCharacteristic, data: bytearray) -> None:
-        self._cp_responses.put_nowait(bytes(data))
-
-    async def _control(self, client: BleakClient, request: PmdControlPointRequest) -> None:
-        while not self._cp_responses.empty():
-            self._cp_responses.get_nowait()
-        await client.write_gatt_char(
-            PMD_CONTROL_POINT_UUID, encode_control_point_request(request), response=True
-        )
-        raw = await asyncio.wait_for(self._cp_responses.get(), 5)
-        try:
-            response = decode_control_point_response(raw)
-        except DecodeError as exc:
-            raise DeviceError(
-                f"{self.binding.label}: bad PMD control point response: {exc}"
-            ) from exc
-        if response.status != PmdStatus.SUCCESS:
-            raise DeviceError(
-                f"{self.binding.label} refused {request.op.name} {request.measurement.name}: "
-                f"{response.status.name}"
-            )
-
-    async def _start_acc(self, client: BleakClient) -> None:
-        await client.start_notify(PMD_CONTROL_POINT_UUID, self._on_control_point)
-        await client.start_notify(PMD_DATA_UUID, self._on_data)
-        await self._control(
-            client,
-            PmdControlPointRequest(
-                ControlPointOp.REQUEST_MEASUREMENT_START,
-                MeasurementType.ACC,
-                {
-                    PmdSetting.SAMPLE_RATE: self.acc_rate_hz,
-                    PmdSetting.RESOLUTION: 16,
-                    PmdSetting.RANGE: self.acc_range_g,
-                },
-            ),
-        )
-
-    async def _stop_acc(self, client: BleakClient) -> None:
-        await self._control(
-            client,
-            PmdControlPointRequest(ControlPointOp.STOP_MEASUREMENT, MeasurementType.ACC, {}),
-        )
+    # ---------------------------------------------------------------- receive path
 
     async def _consume(self) -> None:
         while (item := await self._queue.get()) is not None:
-            monotonic_ns, payload = item
-            utc_ns = self._clock.utc_from_monotonic(monotonic_ns)
-            self.health.last_seen_utc_ns = utc_ns
-            block = self._stream.feed(utc_ns, payload)
+            block, steps = self.process(item)
             if block is not None:
                 await self._on_block(block)
+            if steps is not None and self._on_steps is not None:
+                await self._on_steps(steps)
 
-    async def buzz(self, level: AlertLevel) -> str:
-        """Write an Immediate Alert level to the band; return the delivery result."""
+    def process(self, item: _Item) -> tuple[SampleBlock | None, StepData | None]:
+        """Decode one queued notification (the receive path, also driven by the benchmark)."""
+        monotonic_ns, number, key, payload = item
+        if not key:
+            self.stream.reset_connection()
+            return None, None
+        decoder = self._decoders.get(number, {}).get(key)
+        if decoder is None:
+            return None, None
+        utc_ns = self._clock.utc_from_monotonic(monotonic_ns)
+        self.health.last_seen_utc_ns = utc_ns
+        try:
+            decoded = decoder(payload)
+        except DecodeError as exc:
+            self.stream.decode_error(exc, payload, self.binding.label)
+            return None, None
+        except (ValueError, IndexError) as exc:  # a codec bug must not stop the stream
+            self.stream.decode_error(DecodeError(repr(exc)), payload, self.binding.label)
+            return None, None
+        if isinstance(decoded, ImuFrame):
+            return self.stream.feed(utc_ns, decoded), None
+        if isinstance(decoded, StepData):
+            self.counters.measurements += 1
+            steps = StepData(
+                utc_ns,
+                decoded.steps_total,
+                decoded.cadence_spm,
+                decoded.speed_mps,
+                decoded.stride_length_m,
+                decoded.distance_m,
+                decoded.heart_rate_bpm,
+            )
+            self.last_steps = steps
+            return None, steps
+        return None, None
+
+    def install_decoders(self, decoders: Mapping[str, FrameDecoder]) -> int:
+        """Use ``decoders`` for a new (replayed) connection; returns its number (benchmark)."""
+        self._connection_number += 1
+        self._decoders = {self._connection_number: decoders}
+        self.stream.reset_connection()
+        return self._connection_number
+
+    # ---------------------------------------------------------------- nudges
+
+    async def nudge(self, level: AlertLevel, text: str) -> str:
+        """Nudge the wearer through this device; return the delivery result.
+
+        ``"delivered"``, ``"dashboard-only"`` (the device has no way to buzz or show text)
+        or ``"failed: ..."`` (not connected, or the write failed).
+        """
         client = self._client
         if client is None or not client.is_connected:
-            return "failed: band not connected"
-        try:
-            await client.write_gatt_char(
-                ALERT_LEVEL_UUID, encode_alert_level(level), response=False
-            )
-        except BleakError as exc:
-            return f"failed: {exc}"
-        return "delivered"
+            result = "failed: band not connected"
+        else:
+            result = await self.driver.nudge(client, level, text)
+        if result == "delivered":
+            self.health.nudges_delivered += 1
+        elif result.startswith("failed"):
+            self.health.nudges_failed += 1
+        return result
+
+    async def buzz(self, level: AlertLevel) -> str:
+        """Write an Immediate Alert level (or the profile's nudge); return the result."""
+        return await self.nudge(level, "Time to move")
+
+
+class PolarPmdSession(DeviceSession):
+    """A :class:`DeviceSession` for a Polar PMD device with explicit ACC rate and range.
+
+    Kept for callers written before the generic session; ``acc_rate_hz`` (H10: 25/50/100/200)
+    and ``acc_range_g`` (2/4/8) become the session's :class:`StreamSettings`.
+    """
+
+    def __init__(
+        self,
+        binding: DeviceBinding,
+        *,
+        backend: BleakBackend,
+        clock: Clock,
+        on_block: BlockHandler,
+        acc_rate_hz: int = 50,
+        acc_range_g: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            binding,
+            backend=backend,
+            clock=clock,
+            on_block=on_block,
+            settings=StreamSettings(float(acc_rate_hz), acc_range_g),
+            **kwargs,
+        )
+        self.acc_rate_hz = acc_rate_hz
+        self.acc_range_g = acc_range_g
