@@ -67,6 +67,7 @@ def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Figures beyond score.py: false steps per hour in static postures, gait-bout recall."""
     static_s = 0.0
     false_steps = 0
+    lie = {"tp": 0, "fn": 0, "tn": 0, "fp": 0}
     ref_bouts = found = 0
     for tp in sorted(truth_dir.glob("*.truth.json")):
         tr = json.loads(tp.read_text())
@@ -75,8 +76,22 @@ def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
             continue
         doc = json.loads(op.read_text())
         steps = np.asarray(doc["steps"]["times_s"], dtype=float)
+        upright_pred = ("sitting", "standing", "stationary")
         for seg in tr.get("posture_segments", []):
             if seg["label"] in ("sitting", "standing", "lying"):
+                for t in np.arange(np.floor(seg["start_s"]), seg["end_s"] - 0.5) + 0.5:
+                    pred = next(
+                        (p["posture"] for p in doc["posture"] if p["start_s"] <= t < p["end_s"]),
+                        None,
+                    )
+                    if seg["label"] == "lying":
+                        lie["tp" if pred == "lying" else "fn"] += 1
+                    elif pred in upright_pred:
+                        lie["tn"] += 1
+                    else:
+                        lie["fp" if pred == "lying" else "fn_up"] = (
+                            lie.get("fp" if pred == "lying" else "fn_up", 0) + 1
+                        )
                 s, e = seg["start_s"] + 1.0, seg["end_s"] - 1.0  # keep clear of transitions
                 if e > s:
                     static_s += e - s
@@ -92,6 +107,10 @@ def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
             ):
                 found += 1
     out: dict[str, Any] = {}
+    n_lie = lie["tp"] + lie["fn"]
+    n_up = lie["tn"] + lie["fp"] + lie.get("fn_up", 0)
+    if n_lie and n_up:
+        out["lying_vs_upright_bacc"] = 0.5 * (lie["tp"] / n_lie + lie["tn"] / n_up)
     if static_s > 0:
         out["false_steps_per_static_hour"] = false_steps / (static_s / 3600.0)
         out["static_hours"] = static_s / 3600.0

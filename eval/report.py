@@ -57,6 +57,10 @@ KEYS = [
     ("step_ape_max_pct", "worst recording (%)"),
     ("posture_bacc", "posture balanced accuracy"),
     ("posture_epochs", "scored 1-s epochs"),
+    (
+        "lying_vs_upright_bacc",
+        "lying vs upright-still balanced accuracy (stationary counts as upright)",
+    ),
     ("fall_sensitivity", "fall sensitivity"),
     ("fall_specificity", "fall specificity"),
     ("fall_trials", "fall trials"),
@@ -112,4 +116,26 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
             lines += ["", "| anchor / target | published figure |", "|---|---|"]
             lines += [f"| {a} | {b} |" for a, b in anchors]
         lines.append("")
+    bench = Path(__file__).resolve().parent.parent / "bench" / "out" / "results.json"
+    lines += ["## Speed and memory (`make bench`, bench/bench_analyze.py)", ""]
+    if bench.is_file():
+        import json
+
+        b = json.loads(bench.read_text()).get("bench_analyze")
+        if isinstance(b, dict) and "samples_per_s" in b:
+            lines.append(
+                f"7 days of 100 Hz data ({b['samples']:,} samples, {b['walking_share']:.0%} "
+                f"walking, memory-mapped .npy): {b['wall_s']:.1f} s wall, "
+                f"{b['samples_per_s'] / 1e6:.2f} M samples/s, peak RSS {b['peak_rss_mb']:.0f} MB "
+                "(target <= 20 s, <= 1 GB)."
+            )
+            sk = b.get("skdh")
+            if isinstance(sk, dict) and "ratio" in sk:
+                lines.append(
+                    f"scikit-digital-health GaitLumbar + ActivityLevelClassification on "
+                    f"{sk['samples']:,} samples: {sk['samples_per_s'] / 1e6:.3f} M samples/s; "
+                    f"sensorhub is {sk['ratio']:.0f}x faster."
+                )
+    else:
+        lines.append("Run `make bench` to measure.")
     path.write_text("\n".join(lines) + "\n")

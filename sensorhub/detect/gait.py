@@ -22,6 +22,7 @@ Hausdorff J.M. (2005) Gait variability: methods, modeling and meaning. J NeuroEn
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Self
@@ -153,10 +154,11 @@ class GaitBoutAssembler:
     def _rhythmic(self) -> bool:
         """The last ``min_sequence_steps`` steps keep a rhythm: every interval within
         ``rhythm_tolerance`` of their median (fidgets and shuffles are irregular)."""
-        t = np.asarray([it[0] for it in self._seq[-self.min_sequence_steps :]], dtype=np.float64)
-        d = np.diff(t)
-        med = float(np.median(d))
-        return bool(np.all(np.abs(d - med) <= self.rhythm_tolerance * med))
+        t = [it[0] for it in self._seq[-self.min_sequence_steps :]]
+        d = sorted(b - a for a, b in itertools.pairwise(t))
+        k = len(d)
+        med = d[k // 2] if k % 2 else 0.5 * (d[k // 2 - 1] + d[k // 2])
+        return all(abs(x - med) <= self.rhythm_tolerance * med for x in d)
 
     def _push(self, item: tuple[int, float, float, float]) -> None:
         t = item[0]
