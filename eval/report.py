@@ -45,6 +45,27 @@ ANCHORS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+GAPS = [
+    "Lower back: IC F1 and cadence error are below the issue's targets (F1 >= 0.95, <= 2 "
+    "spm). The misses are concentrated in the daily-living circuits (Test11) of HA002 and the MS "
+    "participant: turns, shuffling and irregular steps; straight walks (Test5) are near perfect. "
+    "Only 236 reference ICs from 3 people: too few to tune on, so nothing was tuned.",
+    "Phone steps: MAPE is about 3 %, but the worst back-pocket traces are still 15-25 % under "
+    "(the stride rhythm is not always recognised as a stride).",
+    "Falls: specificity is below 0.98, the misses being car step-in/out (CSI/CSO): sitting into "
+    "a car looks like a fall to a pocket phone that clips at 2 g (impact, ~90 deg thigh "
+    "rotation, stillness).",
+    "Hip posture: sitting vs standing from pelvic tilt alone confuses about 1 in 5 static "
+    "epochs; sit-to-stand transition detection is not implemented yet.",
+    "Chest (UCI 427): the blind pipeline reports `stationary`, never `sitting`, for an upright "
+    "chest (by design; a chest strap cannot tell sitting from standing), so the scorer's "
+    "sitting recall is 0. The irregular ~2 Hz RFID sampling hides walking, so the body's "
+    "vertical axis cannot be learnt and lying detection relies on the first frame's gravity.",
+    "Non-wear needs 60 min of stillness (GGIR), so a band put on a table can still reach a "
+    "30-min nudge before non-wear is confirmed (the bout is truncated afterwards).",
+    "Speed: about 29-37 s for the 7-day file on this shared 2-core machine (target 20 s).",
+]
+
 KEYS = [
     ("ic_f1", "IC/step F1 (+-0.25 s)"),
     ("ic_precision", "precision"),
@@ -85,11 +106,14 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
         "",
         "Produced by `make eval` (`python -m eval`), which analyses every recording in "
         "`../shared/datasets` with the same code as `sensorhub analyze` and scores it with the "
-        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). Nothing here is "
-        "fitted to these recordings: every threshold comes from physiology or the cited "
-        "literature (see the detector docstrings), so no leave-one-subject-out split is needed. "
-        "These are small, mostly scripted laboratory datasets; the figures describe these "
-        "conditions, not free-living use.",
+        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). No parameter is "
+        "fitted by an optimiser and no model is trained, so there is no leave-one-subject-out "
+        "split. Thresholds come from physiology or the cited literature (detector docstrings); "
+        "a few were chosen after looking at these recordings and are therefore optimistic here: "
+        "the 1.8 g pocket impact level (phone clipping), the stride test for limb sensors "
+        "(autocorrelation at half the period > -0.2), the 10 deg pelvic-tilt sitting threshold "
+        "and the 0.05 g walking movement floor. These are small, mostly scripted laboratory "
+        "datasets; the figures describe these conditions, not free-living use.",
         "",
     ]
     if only:
@@ -138,4 +162,5 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
                 )
     else:
         lines.append("Run `make bench` to measure.")
+    lines += ["", "## Where the targets are missed (honest notes)", ""] + [f"- {g}" for g in GAPS]
     path.write_text("\n".join(lines) + "\n")
