@@ -8,6 +8,7 @@ import sys
 
 import streamlit as st
 
+from sensorhub.errors import StorageError
 from sensorhub.store import DEFAULT_DB_URL, Queries, Store
 
 DB_ENV = "SENSORHUB_DB_URL"
@@ -28,5 +29,22 @@ def _store(url: str) -> Store:
 
 
 def queries() -> Queries:
-    """Read access to the configured database."""
-    return _store(database_url()).queries
+    """Read access to the configured database.
+
+    Stops the page with a message that says what to do when the database cannot be opened
+    or has no sensorhub schema yet (nothing has been collected).
+    """
+    url = database_url()
+    try:
+        store = _store(url)
+        revision = store.schema_revision()
+    except StorageError as exc:
+        st.error(f"Cannot open the sensorhub database: {exc}")
+        st.stop()
+    if revision is None:
+        st.warning(
+            "This database holds no sensorhub data yet. Start the collector "
+            "(`sensorhub run` or `make demo`) or run `sensorhub db upgrade --db URL`."
+        )
+        st.stop()
+    return store.queries

@@ -8,8 +8,10 @@ brings the schema to the newest migration and hands out a :class:`Repository` (w
 from __future__ import annotations
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from sensorhub.store.database import create_db_engine, upgrade_schema
+from sensorhub.errors import StorageError
+from sensorhub.store.database import create_db_engine, schema_revision, upgrade_schema
 from sensorhub.store.queries import (
     DeviceView,
     EpochView,
@@ -51,6 +53,22 @@ class Store:
         if upgrade:
             upgrade_schema(engine)
         return cls(engine)
+
+    def schema_revision(self) -> str | None:
+        """The schema revision of the database (None when it holds no sensorhub schema).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be reached.
+        """
+        try:
+            return schema_revision(self.engine)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot read the database at "
+                f"{self.engine.url.render_as_string(hide_password=True)}: {exc}"
+            ) from exc
 
     def close(self) -> None:
         """Release every pooled connection (the database file stays consistent)."""

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import views
 from sensorhub.store import EventView, LiveView, NudgeView
 
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 UTC = dt.UTC
 T = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -72,3 +77,19 @@ def test_rows_are_in_local_time_and_flag_long_bouts() -> None:
     suggestion = views.exercise_card(nudge)
     assert suggestion is not None
     assert suggestion[0].name == "A short walk"
+
+
+def test_app_says_what_to_do_when_the_database_is_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SENSORHUB_DB_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception
+    assert any("no sensorhub data yet" in w.value for w in at.warning)
+
+
+def test_app_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SENSORHUB_DB_URL", "mysql://nowhere/db")
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception
+    assert any("unsupported database backend" in e.value for e in at.error)
