@@ -83,6 +83,20 @@ def bout_card(
     )  # fmt: skip
 
 
+def staleness_warning(live: LiveView, now: dt.datetime, *, after_s: float = 120.0) -> str | None:
+    """A warning when the live state has not been updated for ``after_s`` of host time.
+
+    The bout timer then shows the last known state, not the present: say so plainly.
+    """
+    silent_s = (now - live.updated_at).total_seconds()
+    if silent_s < after_s:
+        return None
+    return (
+        f"No data from this wearer's band for {format_duration(silent_s)}: the timer shows "
+        "the last known state. Check that the band is worn, charged and in range of the hub."
+    )
+
+
 def bout_rows(
     bouts: Sequence[EventView], timezone: str, *, limit_min: float = 30.0
 ) -> list[dict[str, str]]:

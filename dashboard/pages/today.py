@@ -56,6 +56,9 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     if live is None:
         st.info("Waiting for the first data from this wearer's devices…")
         return
+    stale = views.staleness_warning(live, dt.datetime.now(dt.UTC))
+    if stale:
+        st.warning(stale)
     card = views.bout_card(live, timezone)
     left, right = st.columns(2)
     left.metric("Now", card.posture, help=f"as of {card.as_of} (device time)")

@@ -49,6 +49,14 @@ def test_bout_card_shows_the_running_bout_against_its_limit() -> None:
     assert (walking.posture, walking.bout_minutes) == ("Walking", None)
 
 
+def test_a_silent_band_is_called_out() -> None:
+    fresh = live("stationary", "stationary", 5)
+    assert views.staleness_warning(fresh, T + dt.timedelta(seconds=30)) is None
+    warning = views.staleness_warning(fresh, T + dt.timedelta(minutes=10))
+    assert warning is not None
+    assert "10 min" in warning
+
+
 def test_rows_are_in_local_time_and_flag_long_bouts() -> None:
     bout = EventView(uuid.uuid4(), "static_bout", T, T + dt.timedelta(minutes=40), "sitting", {})
     [row] = views.bout_rows([bout], "Europe/Berlin")
