@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.sysdeps
 SPEED ?= 60
+PORT ?= 8501
 PYTEST_ARGS ?=
 
 .PHONY: demo test bench eval lint typecheck layers sysdeps clean
@@ -26,7 +27,7 @@ $(SYSSTAMP): scripts/install-system-deps.sh
 sysdeps: $(SYSSTAMP)
 
 demo: $(STAMP)
-	$(BIN)/sensorhub demo --speed $(SPEED)
+	$(BIN)/sensorhub demo --speed $(SPEED) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
