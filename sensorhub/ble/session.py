@@ -180,6 +180,10 @@ class DeviceSession:
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._decoders: dict[int, Mapping[str, FrameDecoder]] = {}
         self._connection_number = 0
+        # Notifications can arrive before the driver's start() returns its decoders (a
+        # device that streams as soon as it is subscribed): the consumer waits for them.
+        self._decoders_settled = asyncio.Event()
+        self._decoders_settled.set()
         self._streaming = asyncio.Event()
 
     @property
@@ -255,6 +259,7 @@ class DeviceSession:
         self.health.connected = True
         self.health.address = device.address
         self._queue.put_nowait((0, number, "", b""))  # marks the new connection in order
+        self._decoders_settled.clear()
         started = False
         try:
             await self._read_battery(client)
@@ -264,11 +269,13 @@ class DeviceSession:
                 self._queue.put_nowait((self._clock.monotonic_ns(), number, key, payload))
 
             self._decoders = {number: await self.driver.start(client, enqueue)}
+            self._decoders_settled.set()
             started = True
             self._streaming.set()
             await disconnected.wait()
             _LOGGER.warning("%s disconnected", self.binding.label)
         finally:
+            self._decoders_settled.set()
             self._streaming.clear()
             self.health.connected = False
             self._client = None
@@ -298,6 +305,8 @@ class DeviceSession:
 
     async def _consume(self) -> None:
         while (item := await self._queue.get()) is not None:
+            if item[1] == self._connection_number and item[1] not in self._decoders:
+                await self._decoders_settled.wait()
             block, steps = self.process(item)
             if block is not None:
                 await self._on_block(block)

@@ -1,4 +1,4 @@
-"""An emulated Polar H10 chest strap: Polar PMD accelerometer streaming over bumble GATT.
+"""Emulated Polar PMD devices: the H10 chest strap and the Verity Sense optical sensor.
 
 The emulator is a bumble GATT server on a :class:`~sensorhub.sim.backend.VirtualAir`. It
 speaks the protocol a collector sees on a real H10, encoded with the project's own codecs
@@ -32,6 +32,11 @@ process take their share, so keep ``speed x rate`` under ~15 000 samples/s there
 at 50 Hz); beyond that the stream falls behind the wearer's clock and the emulator logs a
 warning.
 
+Both share :class:`~sensorhub.sim.base.EmulatedWearable` (lifecycle, clocks, paced streams,
+faults, ground truth) with the other emulators. :class:`EmulatedVeritySense` differs in its
+name, rates and ranges, and in sending delta-compressed ACC frames (type 0, counts of
+``FACTOR`` g) with the FACTOR in the start response, as the Verity Sense does.
+
 Ground truth. The emulator logs every frame sent (:attr:`EmulatedPolarH10.frames_sent`) and
 every alert received (:attr:`EmulatedPolarH10.alerts_received`);
 :meth:`EmulatedPolarH10.acc_truth_g` gives the exact accelerations behind a frame.
@@ -40,17 +45,15 @@ every alert received (:attr:`EmulatedPolarH10.alerts_received`);
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
 from bumble import att
-from bumble.core import AdvertisingData
 from bumble.device import Connection
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from numpy.typing import NDArray
@@ -75,26 +78,21 @@ from firmware_protocols.polar_pmd import (
     encode_features,
     encode_pmd_data,
     encode_settings,
+    factor_to_bits,
 )
 from firmware_protocols.sig import (
-    ALERT_LEVEL_UUID,
-    BATTERY_LEVEL_UUID,
-    BATTERY_SERVICE_UUID,
     DEVICE_INFORMATION_SERVICE_UUID,
     DEVICE_INFORMATION_STRINGS,
     HEART_RATE_MEASUREMENT_UUID,
     HEART_RATE_SERVICE_UUID,
-    IMMEDIATE_ALERT_SERVICE_UUID,
-    AlertLevel,
     HeartRateMeasurement,
-    decode_alert_level,
-    encode_battery_level,
     encode_heart_rate_measurement,
     encode_utf8_string,
 )
-from sensorhub.model import NS_PER_S, Placement
-from sensorhub.sim.backend import ADVERTISING_INTERVAL_MS, VirtualAir
-from sensorhub.sim.scenario import MotionGenerator, Scenario
+from sensorhub.model import Placement
+from sensorhub.sim.backend import VirtualAir
+from sensorhub.sim.base import EmulatedWearable, ReceivedAlert, TruthFrame
+from sensorhub.sim.scenario import Scenario
 
 __all__ = [
     "ACC_RANGES_G",
@@ -102,6 +100,7 @@ __all__ = [
     "H10_DEFAULT_CLOCK_NS",
     "SAMPLES_PER_FRAME",
     "EmulatedPolarH10",
+    "EmulatedVeritySense",
     "ReceivedAlert",
     "SentFrame",
 ]
@@ -112,6 +111,9 @@ _LOGGER = logging.getLogger(__name__)
 ACC_SAMPLE_RATES_HZ: Final = (25, 50, 100, 200)
 ACC_RANGES_G: Final = (2, 4, 8)
 ACC_RESOLUTION_BITS: Final = 16
+#: ACC settings of a Polar Verity Sense (polar-ble-sdk ``documentation/products/``).
+VERITY_ACC_SAMPLE_RATES_HZ: Final = (26, 52, 104, 208, 416)
+VERITY_ACC_RANGES_G: Final = (2, 4, 8, 16)
 
 #: The H10 resets its clock to 2019-01-01T00:00:00Z after a shutdown unless an app sets it
 #: (polar-ble-sdk ``documentation/TimeSystemExplained.md``); in PMD ns since 2000-01-01.
@@ -179,22 +181,12 @@ class SentFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class ReceivedAlert:
-    """An Immediate Alert write the emulator received."""
-
-    device_time_ns: int
-    scenario_time_s: float
-    level: AlertLevel
-
-
-@dataclass(frozen=True, slots=True)
 class _AccStream:
     """Settings of the running ACC measurement."""
 
     connection: Connection
     sample_rate_hz: int
     range_g: int
-    generator: MotionGenerator
 
 
 def _raw_error_response(request: bytes) -> bytes:
@@ -215,7 +207,7 @@ def _raw_error_response(request: bytes) -> bytes:
     return bytes((CP_RESPONSE_CODE, op, measurement, status))
 
 
-class EmulatedPolarH10:
+class EmulatedPolarH10(EmulatedWearable):
     """An emulated Polar H10 whose wearer follows a scripted motion scenario.
 
     Parameters
@@ -242,12 +234,22 @@ class EmulatedPolarH10:
         Seed of the motion generator (defaults to the scenario's).
     address
         Fixed random static address (``"C0:..."``), else a random one.
+    **kwargs
+        ``placement``, ``faults``, ``fault_window_s`` of :class:`EmulatedWearable`.
 
     Raises
     ------
     ValueError
         For an unsupported ``acc_rate_hz``, a non-positive ``speed`` or both clock arguments.
     """
+
+    model = "polar-h10"
+    default_placement = Placement.CHEST
+    reset_clock_ns = H10_DEFAULT_CLOCK_NS
+    #: ACC settings the device offers.
+    acc_sample_rates_hz: tuple[int, ...] = ACC_SAMPLE_RATES_HZ
+    acc_ranges_g: tuple[int, ...] = ACC_RANGES_G
+    model_number = "H10"
 
     def __init__(
         self,
@@ -262,48 +264,33 @@ class EmulatedPolarH10:
         battery_pct: int = 93,
         seed: int | None = None,
         address: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        if acc_rate_hz not in ACC_SAMPLE_RATES_HZ:
+        if acc_rate_hz not in self.acc_sample_rates_hz:
             raise ValueError(
-                f"a Polar H10 samples ACC at {ACC_SAMPLE_RATES_HZ} Hz, not {acc_rate_hz}"
+                f"a {self.model} samples ACC at {self.acc_sample_rates_hz} Hz, not {acc_rate_hz}"
             )
-        if not (math.isfinite(speed) and speed > 0):
-            raise ValueError(f"speed must be positive, got {speed}")
         if clock_start_ns is not None and device_start_utc_ns is not None:
             raise ValueError("give clock_start_ns or device_start_utc_ns, not both")
         if device_start_utc_ns is not None:
             clock_start_ns = device_start_utc_ns - POLAR_EPOCH_UNIX_NS
-        self.clock_start_ns = H10_DEFAULT_CLOCK_NS if clock_start_ns is None else clock_start_ns
-        if self.clock_start_ns < 0:
+        if clock_start_ns is not None and clock_start_ns < 0:
             raise ValueError("the device clock cannot start before 2000-01-01")
-        self.air = air
-        self.scenario = scenario
-        self.name = name
+        super().__init__(
+            air,
+            scenario=scenario,
+            name=name,
+            speed=speed,
+            battery_pct=battery_pct,
+            seed=seed,
+            address=address,
+            clock_start_ns=clock_start_ns,
+            **kwargs,
+        )
         self.default_acc_rate_hz = acc_rate_hz
-        self.speed = float(speed)
-        self.battery_pct = battery_pct
-        self.seed = scenario.seed if seed is None else seed
-
-        #: Ground truth: every ACC frame notified, in order.
-        self.frames_sent: list[SentFrame] = []
-        #: Ground truth: every valid Immediate Alert write, in order.
-        self.alerts_received: list[ReceivedAlert] = []
-        #: Alert writes that were not a valid Alert Level (ignored, as by a real band).
-        self.rejected_alert_writes = 0
         #: Control-point requests and the responses sent, in order (raw bytes).
         self.control_log: list[tuple[bytes, bytes]] = []
-
-        self._generators: dict[int, MotionGenerator] = {}
-        self._stream: _AccStream | None = None
-        self._streaming_task: asyncio.Task[None] | None = None
-        self._heart_rate_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._connections: list[Connection] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._started_at_loop_time: float | None = None
-        self._running = False
-
-        self.device = air.new_device(name, address)
+        self._acc: _AccStream | None = None
         self._control_point: Characteristic[bytes] = Characteristic(
             PMD_CONTROL_POINT_UUID,
             Characteristic.Properties.READ
@@ -320,110 +307,38 @@ class EmulatedPolarH10:
         self._heart_rate: Characteristic[bytes] = Characteristic(
             HEART_RATE_MEASUREMENT_UUID, Characteristic.Properties.NOTIFY, no_access, b""
         )
-        self.device.add_services(self._services())
-        self.device.advertising_data = bytes(
-            AdvertisingData(
-                [
-                    (AdvertisingData.Type.FLAGS, bytes([0x06])),  # LE general, no BR/EDR
-                    (AdvertisingData.Type.COMPLETE_LOCAL_NAME, name.encode()),
-                    (
-                        AdvertisingData.Type.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
-                        bytes.fromhex("0d18"),  # Heart Rate, as a real H10 advertises
-                    ),
-                ]
-            )
-        )
-        self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
+        self._range_by_rate: dict[int, int] = {}
 
-    def __repr__(self) -> str:
-        return f"<EmulatedPolarH10 {self.name!r} scenario={self.scenario.name!r} x{self.speed:g}>"
-
-    # --------------------------------------------------------------------- lifecycle
-
-    @property
-    def address(self) -> str:
-        """The address collectors see (``BLEDevice.address``)."""
-        return str(self.device.random_address.to_string(with_type_qualifier=False))
-
-    @property
-    def is_streaming(self) -> bool:
-        """True while an ACC measurement runs."""
-        return self._stream is not None
-
-    async def start(self) -> None:
-        """Power on, start advertising and start the wearer's scenario clock."""
-        if self._running:
-            return
-        self._loop = asyncio.get_running_loop()
-        await self.device.power_on()
-        await self.device.start_advertising(
-            auto_restart=True,
-            advertising_interval_min=ADVERTISING_INTERVAL_MS,
-            advertising_interval_max=ADVERTISING_INTERVAL_MS,
-        )
-        self._started_at_loop_time = self._loop.time()
-        self._running = True
-        self._heart_rate_task = self._loop.create_task(
-            self._heart_rate_loop(), name=f"{self.name} heart rate"
-        )
-        _LOGGER.info("%r advertising at %s", self, self.address)
-
-    async def stop(self) -> None:
-        """Stop streaming, drop connections and leave the air. Idempotent."""
-        if not self._running:
-            return
-        self._running = False
-        self._stop_streaming("emulator stopped")
-        tasks = [t for t in (self._heart_rate_task, self._streaming_task) if t is not None]
-        tasks.extend(self._tasks)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.disconnect_all()
-        await self.air.remove_device(self.device)
-        _LOGGER.info("%r stopped", self)
-
-    async def disconnect_all(self) -> None:
-        """Drop every connection from the strap's side (an unsolicited disconnect)."""
-        for connection in list(self._connections):
-            with contextlib.suppress(Exception):
-                await connection.disconnect()
-
-    # ------------------------------------------------------------------------ clocks
-
-    def scenario_elapsed_s(self) -> float:
-        """Scenario time since :meth:`start`, in seconds (0 before the start)."""
-        if self._started_at_loop_time is None or self._loop is None:
-            return 0.0
-        return (self._loop.time() - self._started_at_loop_time) * self.speed
-
-    def device_time_ns(self) -> int:
-        """The device (PMD) clock now: ns since 2000-01-01."""
-        return self.clock_start_ns + round(self.scenario_elapsed_s() * NS_PER_S)
+    # --------------------------------------------------------------------- clocks
 
     def device_time_utc_ns(self) -> int:
         """The device clock now, as ns since the Unix epoch."""
         return self.device_time_ns() + POLAR_EPOCH_UNIX_NS
 
-    def sample_device_time_ns(self, sample_index: int, sample_rate_hz: int) -> int:
-        """Device time of ACC sample ``sample_index`` of a stream at ``sample_rate_hz``."""
-        return self.clock_start_ns + sample_index * NS_PER_S // sample_rate_hz
-
     # ----------------------------------------------------------------- ground truth
 
-    def motion(self, sample_rate_hz: int) -> MotionGenerator:
-        """The motion generator behind the ACC stream at ``sample_rate_hz``."""
-        generator = self._generators.get(sample_rate_hz)
-        if generator is None:
-            generator = MotionGenerator(
-                self.scenario, Placement.CHEST, fs_hz=sample_rate_hz, seed=self.seed
+    @property
+    def frames_sent(self) -> list[SentFrame]:
+        """Ground truth: every ACC frame notified intact, in order."""
+        return [
+            SentFrame(
+                self.sample_device_time_ns(
+                    f.first_sample_index + f.n_samples - 1, f.sample_rate_hz
+                ),
+                f.first_sample_index,
+                f.n_samples,
+                int(f.sample_rate_hz),
+                self._range_by_rate.get(int(f.sample_rate_hz), max(self.acc_ranges_g)),
             )
-            self._generators[sample_rate_hz] = generator
-        return generator
+            for f in self.frames("sent", "acc")
+        ]
 
-    def acc_truth_g(self, frame: SentFrame) -> NDArray[np.float64]:
+    @property
+    def is_streaming(self) -> bool:
+        """True while an ACC measurement runs."""
+        return self._acc is not None
+
+    def acc_truth_g(self, frame: SentFrame | TruthFrame) -> NDArray[np.float64]:
         """The accelerations (g, device axes, before quantisation) behind a sent frame."""
         return self.motion(frame.sample_rate_hz).samples_at(
             frame.first_sample_index, frame.n_samples
@@ -431,27 +346,22 @@ class EmulatedPolarH10:
 
     # ------------------------------------------------------------------- GATT layout
 
-    def _services(self) -> list[Service]:
+    def advertised_service_uuids(self) -> tuple[str, ...]:
+        """Heart Rate, as a real H10 advertises."""
+        return ("180d",)
+
+    def services(self) -> list[Service]:
+        """PMD, Heart Rate, Battery, Device Information and Immediate Alert."""
         device_information = {
             "manufacturer-name": "Polar Electro Oy",
-            "model-number": "H10",
+            "model-number": self.model_number,
             "serial-number": self.name.rsplit(" ", 1)[-1],
             "firmware-revision": "3.1.1",
         }
         return [
             Service(PMD_SERVICE_UUID, [self._control_point, self._data]),
             Service(HEART_RATE_SERVICE_UUID, [self._heart_rate]),
-            Service(
-                BATTERY_SERVICE_UUID,
-                [
-                    Characteristic(
-                        BATTERY_LEVEL_UUID,
-                        Characteristic.Properties.READ,
-                        Characteristic.Permissions.READABLE,
-                        CharacteristicValue(read=self._read_battery),
-                    )
-                ],
-            ),
+            self.battery_service(),
             Service(
                 DEVICE_INFORMATION_SERVICE_UUID,
                 [
@@ -464,48 +374,26 @@ class EmulatedPolarH10:
                     for key, text in device_information.items()
                 ],
             ),
-            Service(
-                IMMEDIATE_ALERT_SERVICE_UUID,
-                [
-                    Characteristic(
-                        ALERT_LEVEL_UUID,
-                        Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
-                        Characteristic.Permissions.WRITEABLE,
-                        CharacteristicValue(write=self._on_alert_write),
-                    )
-                ],
-            ),
+            self.immediate_alert_service(),
         ]
 
-    def _on_connection(self, connection: Connection) -> None:
-        self._connections.append(connection)
-        _LOGGER.debug("%r: connection from %s", self, connection.peer_address)
+    def on_started(self) -> None:
+        """Start the heart-rate notifications."""
+        self.spawn(self._heart_rate_loop(), f"{self.name} heart rate")
 
-        def on_disconnection(reason: int) -> None:
-            self._connections.remove(connection)
-            if self._stream is not None and self._stream.connection is connection:
-                self._stop_streaming(f"disconnected (HCI reason 0x{reason:02X})")
+    def stop_stream(self, why: str) -> None:
+        """Stop the ACC measurement (idempotent)."""
+        self._acc = None
+        super().stop_stream(why)
 
-        connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+    def corrupt(self, payload: bytes) -> bytes:
+        """An unknown measurement type byte: the decoder rejects the frame."""
+        return b"\x3f" + payload[1:]
 
     # ---------------------------------------------------------------- GATT handlers
 
-    def _read_battery(self, connection: Connection) -> bytes:
-        return encode_battery_level(self.battery_pct)
-
     def _read_features(self, connection: Connection) -> bytes:
         return encode_features(PmdFeatures(frozenset({MeasurementType.ACC})))
-
-    def _on_alert_write(self, connection: Connection, value: bytes) -> None:
-        try:
-            level = decode_alert_level(bytes(value))
-        except DecodeError as exc:
-            self.rejected_alert_writes += 1
-            _LOGGER.warning("%r ignored an Alert Level write: %s", self, exc)
-            return
-        alert = ReceivedAlert(self.device_time_ns(), self.scenario_elapsed_s(), level)
-        self.alerts_received.append(alert)
-        _LOGGER.info("%r buzzes: alert level %s at %.1f s", self, level.name, alert.scenario_time_s)
 
     def _on_control_point_write(self, connection: Connection, value: bytes) -> None:
         request_bytes = bytes(value)
@@ -515,7 +403,7 @@ class EmulatedPolarH10:
         self.control_log.append((request_bytes, response))
         # The indication must follow the write response, so send it from a task that runs
         # after this handler has returned (ble-and-devices.md 2.4.11).
-        self._spawn(self._indicate(connection, response), "control point response")
+        self.spawn(self._indicate(connection, response), "control point response")
 
     def _answer(self, connection: Connection, request_bytes: bytes) -> bytes:
         """Carry out a control-point command; return the response indication."""
@@ -543,22 +431,27 @@ class EmulatedPolarH10:
         if request.op is ControlPointOp.GET_MEASUREMENT_SETTINGS:
             return PmdStatus.SUCCESS, encode_settings(
                 {
-                    PmdSetting.SAMPLE_RATE: ACC_SAMPLE_RATES_HZ,
+                    PmdSetting.SAMPLE_RATE: self.acc_sample_rates_hz,
                     PmdSetting.RESOLUTION: (ACC_RESOLUTION_BITS,),
-                    PmdSetting.RANGE: ACC_RANGES_G,
+                    PmdSetting.RANGE: self.acc_ranges_g,
                 }
             )
         if request.op is ControlPointOp.REQUEST_MEASUREMENT_START:
-            return self._start_acc(connection, request.settings), b""
+            status = self._start_acc(connection, request.settings)
+            return status, self.start_parameters() if status is PmdStatus.SUCCESS else b""
         if request.op is ControlPointOp.STOP_MEASUREMENT:
-            if self._stream is None:
+            if self._acc is None:
                 return PmdStatus.ALREADY_IN_STATE, b""
-            self._stop_streaming("stop command")
+            self.stop_stream("stop command")
             return PmdStatus.SUCCESS, b""
         return PmdStatus.NOT_SUPPORTED, b""
 
+    def start_parameters(self) -> bytes:
+        """Parameters of a successful start response (none on an H10)."""
+        return b""
+
     def _start_acc(self, connection: Connection, settings: Mapping[PmdSetting, int]) -> PmdStatus:
-        if self._stream is not None:
+        if self._acc is not None:
             return PmdStatus.ALREADY_IN_STATE
         unexpected = set(settings) - {
             PmdSetting.SAMPLE_RATE,
@@ -568,17 +461,18 @@ class EmulatedPolarH10:
         if unexpected:
             return PmdStatus.INVALID_PARAMETER
         rate = settings.get(PmdSetting.SAMPLE_RATE, self.default_acc_rate_hz)
-        if rate not in ACC_SAMPLE_RATES_HZ:
+        if rate not in self.acc_sample_rates_hz:
             return PmdStatus.INVALID_SAMPLE_RATE
         if settings.get(PmdSetting.RESOLUTION, ACC_RESOLUTION_BITS) != ACC_RESOLUTION_BITS:
             return PmdStatus.INVALID_RESOLUTION
-        range_g = settings.get(PmdSetting.RANGE, max(ACC_RANGES_G))
-        if range_g not in ACC_RANGES_G:
+        range_g = settings.get(PmdSetting.RANGE, max(self.acc_ranges_g))
+        if range_g not in self.acc_ranges_g:
             return PmdStatus.INVALID_RANGE
         frame_bytes = _FRAME_HEADER_BYTES + SAMPLES_PER_FRAME * _ACC_SAMPLE_BYTES
         if connection.att_mtu - _ATT_NOTIFICATION_HEADER_BYTES < frame_bytes:
             return PmdStatus.INVALID_MTU
-        self._stream = _AccStream(connection, rate, range_g, self.motion(rate))
+        self._acc = _AccStream(connection, rate, range_g)
+        self._range_by_rate[rate] = range_g
         # Streaming starts once the response has been indicated (see _indicate).
         return PmdStatus.SUCCESS
 
@@ -587,72 +481,34 @@ class EmulatedPolarH10:
             await self.device.indicate_subscriber(connection, self._control_point, response)
         except Exception:
             _LOGGER.info("%r: control-point response not delivered", self, exc_info=True)
-        stream = self._stream
-        if stream is not None and stream.connection is connection and self._streaming_task is None:
-            self._streaming_task = asyncio.get_running_loop().create_task(
-                self._stream_acc(stream), name=f"{self.name} ACC"
+        acc = self._acc
+        if acc is not None and acc.connection is connection and not super().is_streaming:
+            self.start_stream(
+                connection,
+                self._data,
+                name="acc",
+                sample_rate_hz=acc.sample_rate_hz,
+                samples_per_frame=SAMPLES_PER_FRAME,
+                payload=lambda first, n: self.acc_frame(first, n, acc),
             )
 
     # ------------------------------------------------------------------- streaming
 
-    def _stop_streaming(self, why: str) -> None:
-        if self._stream is None:
-            return
-        _LOGGER.info("%r: ACC stream stopped (%s)", self, why)
-        self._stream = None
-        task, self._streaming_task = self._streaming_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-
-    async def _stream_acc(self, stream: _AccStream) -> None:
-        rate = stream.sample_rate_hz
-        full_scale_mg = stream.range_g * 1000
-        # The first sample is the next one on the scenario's sample grid.
-        next_index = math.ceil(self.scenario_elapsed_s() * rate)
-        warned_lag = False
-        _LOGGER.info("%r: ACC streaming at %d Hz, +-%d g", self, rate, stream.range_g)
-        try:
-            while self._stream is stream:
-                last_index = next_index + SAMPLES_PER_FRAME - 1
-                wait_s = (last_index / rate - self.scenario_elapsed_s()) / self.speed
-                if wait_s < -_LAG_WARNING_S and not warned_lag:
-                    warned_lag = True
-                    _LOGGER.warning(
-                        "%r streams %.0f s of real time behind its wearer: the virtual radio "
-                        "carries ~%d ACC samples/s; lower speed x rate (now %.0f samples/s)",
-                        self,
-                        -wait_s,
-                        _VIRTUAL_RADIO_SAMPLES_PER_S,
-                        self.speed * rate,
-                    )
-                # Always yield once per frame so catching up never starves the event loop.
-                await asyncio.sleep(max(wait_s, 0.0))
-                if self._stream is not stream:
-                    break
-                acc_g = stream.generator.samples_at(next_index, SAMPLES_PER_FRAME)
-                acc_mg = np.clip(np.rint(acc_g * 1000.0), -full_scale_mg, full_scale_mg)
-                frame = SentFrame(
-                    self.sample_device_time_ns(last_index, rate),
-                    next_index,
-                    SAMPLES_PER_FRAME,
-                    rate,
-                    stream.range_g,
-                )
-                payload = encode_pmd_data(
-                    PmdDataFrame(
-                        MeasurementType.ACC,
-                        frame.timestamp_ns,
-                        frame_type=1,
-                        compressed=False,
-                        samples=acc_mg.astype(np.int32),
-                    )
-                )
-                await self.device.notify_subscriber(stream.connection, self._data, payload)
-                self.frames_sent.append(frame)
-                next_index += SAMPLES_PER_FRAME
-        finally:
-            if self._streaming_task is asyncio.current_task():
-                self._streaming_task = None
+    def acc_frame(self, first_index: int, n: int, acc: _AccStream) -> bytes:
+        """Encode ACC samples ``first_index ..`` as a raw type-1 frame (mG, clipped)."""
+        rate = acc.sample_rate_hz
+        full_scale_mg = acc.range_g * 1000
+        acc_g = self.motion(rate).samples_at(first_index, n)
+        acc_mg = np.clip(np.rint(acc_g * 1000.0), -full_scale_mg, full_scale_mg)
+        return encode_pmd_data(
+            PmdDataFrame(
+                MeasurementType.ACC,
+                self.sample_device_time_ns(first_index + n - 1, rate),
+                frame_type=1,
+                compressed=False,
+                samples=acc_mg.astype(np.int32),
+            )
+        )
 
     async def _heart_rate_loop(self) -> None:
         heart_rate = self._heart_rate_target(0.0)
@@ -683,14 +539,69 @@ class EmulatedPolarH10:
                 _LOGGER.debug("%r: heart-rate notification failed", self, exc_info=True)
 
     def _heart_rate_target(self, scenario_s: float) -> float:
-        segment = self.scenario.segment_at(scenario_s)
-        target = _HEART_RATE_BPM[segment.activity]
-        if segment.effective_cadence_spm is not None:
-            # brisker walking, higher heart rate
-            target += 0.3 * max(segment.effective_cadence_spm - 80.0, 0.0)
-        return target
+        return heart_rate_target(self.scenario, scenario_s)
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], what: str) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine, name=what)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+def heart_rate_target(scenario: Scenario, scenario_s: float) -> float:
+    """Heart rate the wearer's activity leads to (bpm), for emulated HR sensors."""
+    segment = scenario.segment_at(scenario_s)
+    target = _HEART_RATE_BPM[segment.activity]
+    if segment.effective_cadence_spm is not None:
+        # brisker walking, higher heart rate
+        target += 0.3 * max(segment.effective_cadence_spm - 80.0, 0.0)
+    return target
+
+
+class EmulatedVeritySense(EmulatedPolarH10):
+    """An emulated Polar Verity Sense: delta-compressed ACC frames with a FACTOR.
+
+    Worn on the upper arm or, clipped, at the hip (default placement: hip). ACC rates 26, 52,
+    104, 208, 416 Hz and ranges 2-16 g; frames are compressed type 0 whose counts are
+    ``FACTOR`` g each, with ``FACTOR = range / 32768`` sent in the start response.
+    """
+
+    model = "polar-verity-sense"
+    default_placement = Placement.HIP
+    acc_sample_rates_hz = VERITY_ACC_SAMPLE_RATES_HZ
+    acc_ranges_g = VERITY_ACC_RANGES_G
+    model_number = "Polar Sense"
+
+    def __init__(
+        self,
+        air: VirtualAir,
+        *,
+        scenario: Scenario,
+        name: str = "Polar Sense B5C6D7E8",
+        acc_rate_hz: int = 52,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(air, scenario=scenario, name=name, acc_rate_hz=acc_rate_hz, **kwargs)
+
+    def advertised_service_uuids(self) -> tuple[str, ...]:
+        """Heart Rate."""
+        return ("180d",)
+
+    def _factor(self) -> float:
+        acc = self._acc
+        range_g = acc.range_g if acc is not None else max(self.acc_ranges_g)
+        return range_g / 32768.0
+
+    def start_parameters(self) -> bytes:
+        """FACTOR of the stream (float32 bits), as a Verity Sense sends it."""
+        return encode_settings({PmdSetting.FACTOR: (factor_to_bits(self._factor()),)})
+
+    def acc_frame(self, first_index: int, n: int, acc: _AccStream) -> bytes:
+        """Encode ACC samples as a delta-compressed type-0 frame (counts of FACTOR g)."""
+        factor = acc.range_g / 32768.0
+        acc_g = self.motion(acc.sample_rate_hz).samples_at(first_index, n)
+        counts = np.clip(np.rint(acc_g / factor), -32768, 32767).astype(np.int32)
+        return encode_pmd_data(
+            PmdDataFrame(
+                MeasurementType.ACC,
+                self.sample_device_time_ns(first_index + n - 1, acc.sample_rate_hz),
+                frame_type=0,
+                compressed=True,
+                samples=counts,
+                factor=factor,
+            )
+        )

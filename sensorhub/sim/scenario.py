@@ -26,9 +26,11 @@ Signal model (chest placement; the trunk frame is x anterior, y left, z up when 
 
 After the scenario ends the generator keeps producing the final posture, still.
 
-Other placements (thigh, wrist, lower back) plug in as further :class:`PlacementModel` s: a
-placement decides the nominal device mounting, the segment orientations and the gait
-amplitudes; :data:`PLACEMENT_MODELS` lists the ones implemented.
+Every :class:`~sensorhub.model.Placement` has a :class:`PlacementModel` (chest, lower back,
+hip, thigh, pocket, wrist, foot): a placement decides the nominal device mounting, the body
+segment's orientation in each activity (a seated thigh is horizontal, a hanging wrist points
+down) and the gait amplitudes (a foot sees impacts of a few g, a wrist behind a rollator no
+arm swing); :data:`PLACEMENT_MODELS` lists them.
 """
 
 from __future__ import annotations
@@ -443,6 +445,23 @@ class PlacementModel:
     anterior_gait_ratio: float = 0.6
     lateral_gait_ratio: float = 0.35
     shuffle_amplitude_ratio: float = 0.35
+    max_gait_g: float = 0.35
+
+
+def _rotation_z(angle_deg: float) -> NDArray[np.float64]:
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    rotation: NDArray[np.float64] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return rotation
+
+
+def _rotation_x(angle_deg: float) -> NDArray[np.float64]:
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    rotation: NDArray[np.float64] = np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    return rotation
+
+
+def _table(**values: tuple[float, float]) -> Mapping[str, tuple[float, float]]:
+    return MappingProxyType(values)
 
 
 _CHEST = PlacementModel(
@@ -483,9 +502,158 @@ _CHEST = PlacementModel(
     ),
 )
 
+# Pelvis (lower back, hip): sitting tilts the pelvis back 20-35 deg, standing is upright.
+_PELVIS_PITCH = _table(
+    sitting=(20.0, 32.0), fidget=(20.0, 32.0), standing=(-4.0, 4.0), walking=(-4.0, 2.0),
+    shuffle=(-12.0, -6.0), lying=(84.0, 92.0), fall=(75.0, 95.0),
+)  # fmt: skip
+_PELVIS_ROLL = _table(
+    sitting=(-4.0, 4.0), fidget=(-4.0, 4.0), standing=(-3.0, 3.0), walking=(-2.0, 2.0),
+    shuffle=(-3.0, 3.0), lying=(-20.0, 20.0), fall=(-45.0, 45.0),
+)  # fmt: skip
+_PELVIS_HEIGHT = MappingProxyType(
+    {"sitting": 0.0, "fidget": 0.0, "standing": 0.4, "walking": 0.4, "shuffle": 0.38,
+     "lying": -0.3, "fall": -0.8}
+)  # fmt: skip
+_LOWER_BACK = PlacementModel(
+    placement=Placement.LOWER_BACK,
+    nominal_mounting=np.eye(3),
+    pitch_range_deg=_PELVIS_PITCH,
+    roll_range_deg=_PELVIS_ROLL,
+    trunk_height_m=_PELVIS_HEIGHT,
+    vertical_gait_g=0.25,
+    lateral_gait_ratio=0.45,
+)
+# A hip clip sits on the side of the pelvis: device x points to the wearer's right.
+_HIP = PlacementModel(
+    placement=Placement.HIP,
+    nominal_mounting=_rotation_z(90.0),
+    pitch_range_deg=_PELVIS_PITCH,
+    roll_range_deg=_PELVIS_ROLL,
+    trunk_height_m=_PELVIS_HEIGHT,
+    vertical_gait_g=0.25,
+    lateral_gait_ratio=0.45,
+)
+# Thigh (activPAL position, front of the thigh): seated or lying, the thigh is horizontal
+# and its anterior face points up; standing, it is vertical.
+_THIGH_PITCH = _table(
+    sitting=(80.0, 95.0), fidget=(80.0, 95.0), standing=(-4.0, 4.0), walking=(-6.0, 6.0),
+    shuffle=(-8.0, 4.0), lying=(80.0, 92.0), fall=(60.0, 95.0),
+)  # fmt: skip
+_THIGH_ROLL = _table(
+    sitting=(-10.0, 10.0), fidget=(-10.0, 10.0), standing=(-4.0, 4.0), walking=(-4.0, 4.0),
+    shuffle=(-4.0, 4.0), lying=(-30.0, 30.0), fall=(-60.0, 60.0),
+)  # fmt: skip
+_THIGH_HEIGHT = MappingProxyType(
+    {"sitting": 0.0, "fidget": 0.0, "standing": 0.3, "walking": 0.3, "shuffle": 0.28,
+     "lying": -0.3, "fall": -0.6}
+)  # fmt: skip
+_THIGH = PlacementModel(
+    placement=Placement.THIGH,
+    nominal_mounting=np.eye(3),
+    pitch_range_deg=_THIGH_PITCH,
+    roll_range_deg=_THIGH_ROLL,
+    trunk_height_m=_THIGH_HEIGHT,
+    vertical_gait_g=0.3,
+    anterior_gait_ratio=1.0,
+    max_gait_g=0.6,
+)
+# A phone or clip in the trouser pocket: the thigh, turned a quarter about its long axis.
+_POCKET = PlacementModel(
+    placement=Placement.POCKET,
+    nominal_mounting=_rotation_z(-90.0) @ _rotation_x(20.0),
+    pitch_range_deg=_THIGH_PITCH,
+    roll_range_deg=_THIGH_ROLL,
+    trunk_height_m=_THIGH_HEIGHT,
+    vertical_gait_g=0.3,
+    anterior_gait_ratio=1.0,
+    max_gait_g=0.6,
+)
+# Wrist (x along the forearm to the hand, z out of the watch face): resting on a desk or lap
+# the face points up; hanging while standing or walking the forearm points down (pitch
+# -90); behind a rollator the hands hold the handles (forearm near horizontal) and the arms
+# do not swing.
+_WRIST = PlacementModel(
+    placement=Placement.WRIST,
+    nominal_mounting=np.eye(3),
+    pitch_range_deg=_table(
+        sitting=(-15.0, 25.0),
+        fidget=(-15.0, 25.0),
+        standing=(-85.0, -65.0),
+        walking=(-85.0, -70.0),
+        shuffle=(-25.0, -5.0),
+        lying=(-20.0, 20.0),
+        fall=(-60.0, 60.0),
+    ),
+    roll_range_deg=_table(
+        sitting=(-35.0, 35.0),
+        fidget=(-35.0, 35.0),
+        standing=(-20.0, 20.0),
+        walking=(-15.0, 15.0),
+        shuffle=(-10.0, 10.0),
+        lying=(-80.0, 80.0),
+        fall=(-90.0, 90.0),
+    ),
+    trunk_height_m=MappingProxyType(
+        {
+            "sitting": 0.0,
+            "fidget": 0.0,
+            "standing": 0.1,
+            "walking": 0.1,
+            "shuffle": 0.25,
+            "lying": -0.4,
+            "fall": -0.8,
+        }
+    ),
+    vertical_gait_g=0.15,
+    anterior_gait_ratio=1.6,
+    lateral_gait_ratio=0.3,
+    shuffle_amplitude_ratio=0.15,
+    max_gait_g=0.5,
+)
+# Foot pod on the laces (x forward, z up): flat while standing or sitting, toes up lying
+# on the back; every step is a heel strike and a push-off of a few g.
+_FOOT = PlacementModel(
+    placement=Placement.FOOT,
+    nominal_mounting=np.eye(3),
+    pitch_range_deg=_table(
+        sitting=(-12.0, 8.0),
+        fidget=(-12.0, 8.0),
+        standing=(-3.0, 3.0),
+        walking=(-4.0, 4.0),
+        shuffle=(-3.0, 3.0),
+        lying=(60.0, 85.0),
+        fall=(30.0, 85.0),
+    ),
+    roll_range_deg=_table(
+        sitting=(-10.0, 10.0),
+        fidget=(-10.0, 10.0),
+        standing=(-3.0, 3.0),
+        walking=(-3.0, 3.0),
+        shuffle=(-3.0, 3.0),
+        lying=(-30.0, 30.0),
+        fall=(-45.0, 45.0),
+    ),
+    trunk_height_m=MappingProxyType(
+        {
+            "sitting": 0.0,
+            "fidget": 0.0,
+            "standing": 0.0,
+            "walking": 0.0,
+            "shuffle": 0.0,
+            "lying": 0.0,
+            "fall": -0.05,
+        }
+    ),
+    vertical_gait_g=0.9,
+    anterior_gait_ratio=1.2,
+    lateral_gait_ratio=0.2,
+    max_gait_g=2.0,
+)
+
 #: Implemented placements.
 PLACEMENT_MODELS: Final[Mapping[Placement, PlacementModel]] = MappingProxyType(
-    {Placement.CHEST: _CHEST}
+    {m.placement: m for m in (_CHEST, _LOWER_BACK, _HIP, _THIGH, _POCKET, _WRIST, _FOOT)}
 )
 
 
@@ -745,7 +913,7 @@ class MotionGenerator:
         amplitude = self._model.vertical_gait_g * (cadence / 105.0) ** 2
         if segment.activity == "shuffle":
             amplitude *= self._model.shuffle_amplitude_ratio
-        amplitude = float(np.clip(amplitude, 0.03, 0.35))
+        amplitude = float(np.clip(amplitude, 0.03, self._model.max_gait_g))
         n_steps = plan.heel_strikes_s.size - 1
         plan.step_amplitude_g = (
             amplitude

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from sensorhub.model import Posture
+from sensorhub.model import Placement, Posture
 from sensorhub.sim.scenario import (
     ACTIVITIES,
     SCENARIOS,
@@ -231,8 +231,8 @@ def test_segments_are_validated() -> None:
         Segment("sitting", 10, cadence_spm=100)
     with pytest.raises(ValueError, match="positive"):
         Segment("sitting", 0)
-    with pytest.raises(ValueError, match="not simulated yet"):
-        MotionGenerator(SCENARIOS["e2e-short"], placement="wrist")
+    with pytest.raises(ValueError, match="ankle"):
+        MotionGenerator(SCENARIOS["e2e-short"], placement="ankle")
     with pytest.raises(KeyError, match="demo-day"):
         get_scenario("nope")
 
@@ -241,3 +241,24 @@ def test_every_activity_has_a_posture_label() -> None:
     for activity in ACTIVITIES:
         assert isinstance(Segment(activity, 1).posture, Posture)
     assert Segment("fidget", 1).posture is Posture.SITTING
+
+
+@pytest.mark.parametrize("placement", list(Placement))
+def test_every_placement_is_simulated_with_gravity_and_steps(placement: Placement) -> None:
+    """Standing and walking differ at every placement; still periods read about 1 g."""
+    scenario = Scenario(
+        "stand-walk", (Segment("standing", 20), Segment("walking", 20, cadence_spm=100)), seed=2
+    )
+    acc = MotionGenerator(scenario, placement, fs_hz=50.0).next_samples(2000)
+    still, walking = acc[200:1000], acc[1100:1900]
+    assert np.linalg.norm(still.mean(axis=0)) == pytest.approx(1.0, abs=0.03)
+    assert np.linalg.norm(walking, axis=1).std() > 3 * np.linalg.norm(still, axis=1).std()
+
+
+def test_a_seated_thigh_is_horizontal_and_a_standing_thigh_vertical() -> None:
+    scenario = Scenario("sit-stand", (Segment("sitting", 20), Segment("standing", 20)), seed=4)
+    acc = MotionGenerator(scenario, Placement.THIGH, fs_hz=25.0, mounting_error_deg=0.0)
+    samples = acc.next_samples(1000)
+    sitting, standing = samples[100:400].mean(axis=0), samples[700:900].mean(axis=0)
+    assert abs(sitting[0]) > 0.95  # gravity along the thigh's anterior axis
+    assert abs(standing[2]) > 0.95  # ... and along its long axis
