@@ -307,6 +307,10 @@ class Pipeline:
             feats.trough_g,
             feats.gravity_g,
             feats.dyn_rms_g,
+            coverage=feats.coverage,
+            inclination_deg=np.where(
+                self._posture.reference_known_, self._posture.inclination_deg_, np.nan
+            ),
             final=final,
         )
         events.extend(self._falls.falls_)

@@ -9,7 +9,18 @@ and stillness". Per one-second frame:
 2. orientation: gravity averaged over the 3 s ending 1 s before the impact frame and over the 3 s
    starting 2 s after it differ by at least ``min_orientation_change_deg``;
 3. stillness: the dynamic RMS over those 3 post-impact seconds (or the 3 s one second later)
-   stays below ``max_post_rms_g``.
+   stays below ``max_post_rms_g``;
+4. recorded evidence: that post-impact window lies wholly inside recorded data (frame coverage
+   1). A stream that ends, or breaks off, before the window is complete confirms nothing: the
+   frame cutter pads segment ends with the last sample, which would otherwise fake stillness
+   and a held orientation;
+5. post-impact posture: where the body's upright axis is known (learnt from walking or given),
+   the post-impact orientation must be far from upright - a trunk inclined more than
+   ``LYING_INCLINATION_DEG`` (60 deg, Kangas et al. 2008's "lying" posture criterion; a car or
+   chair sitter's trunk stays within ~30 deg) or a thigh more than 45 deg (Skotte et al. 2014:
+   not standing). Someone who gets out of a car or up from a chair ends upright and is
+   rejected; a pocket phone cannot tell lying from sitting, so for it this only removes
+   "ends standing" events. Where the upright axis is unknown, criterion 2 stands alone.
 
 Jumps and jogging have impacts but keep the orientation and keep moving; stairs too; sitting down
 hard changes the thigh's orientation and is still afterwards but rarely reaches the impact level
@@ -31,6 +42,8 @@ Bourke A.K., O'Brien J.V., Lyons G.M. (2007) Evaluation of a threshold-based tri
 accelerometer fall detection algorithm. Gait Posture 26:194-199.
 Kangas M. et al. (2008) Comparison of low-complexity fall detection algorithms for body attached
 accelerometers. Gait Posture 28:285-291.
+Skotte J. et al. (2014) Detection of physical activity types using triaxial accelerometers.
+J Phys Act Health 11:76-84 (thigh inclination > 45 deg: not standing).
 """
 
 from __future__ import annotations
@@ -53,6 +66,20 @@ IMPACT_G: Final[dict[Placement, float]] = {
     Placement.FOOT: 3.0,
 }
 
+#: Post-impact inclination from the learnt upright (deg) that counts as "not upright":
+#: 60 deg for the trunk (Kangas et al. 2008, lying), 45 deg for the thigh (Skotte et al. 2014);
+#: None: no posture criterion (a wrist or foot has no body posture).
+LYING_INCLINATION_DEG: Final[dict[Placement, float | None]] = {
+    Placement.THIGH: 45.0,
+    Placement.POCKET: 45.0,
+    Placement.LOWER_BACK: 60.0,
+    Placement.HIP: 60.0,
+    Placement.CHEST: 60.0,
+    Placement.WRIST: None,
+    Placement.FOOT: None,
+}
+
+_NCOL = 9  # peak, gx, gy, gz, dyn_rms, peak offset (s), trough, coverage, inclination
 _PRE = 2  # frame offset of the pre-impact gravity window centre (frames k-3..k-1)
 _POST = 3  # first frame offset of the post-impact window centre (frames k+2..k+4)
 _POST_LAST = 4  # ... or one second later (stillness "within ~5 s")
@@ -104,7 +131,7 @@ class FallDetector:
         self.refractory_s = refractory_s
         self.falls_: list[Fall] = []
         self._hist_k = np.empty(0, np.int64)
-        self._hist = np.empty((0, 7))  # peak, gx, gy, gz, dyn_rms, peak offset (s), trough
+        self._hist = np.empty((0, _NCOL))
         self._done_k: int | None = None
         self._last_fall_ns: int | None = None
 
@@ -117,20 +144,41 @@ class FallDetector:
         gravity_g: NDArray[np.float64],
         dyn_rms_g: NDArray[np.float64],
         *,
+        coverage: NDArray[np.float64] | None = None,
+        inclination_deg: NDArray[np.float64] | None = None,
         final: bool = False,
     ) -> Self:
-        """Add consecutive frames (``final``: the segment ends, no later frames will come)."""
+        """Add consecutive frames (``final``: the segment ends, no later frames will come).
+
+        Parameters
+        ----------
+        k, peak_g, peak_offset_s, trough_g, gravity_g, dyn_rms_g
+            Frame index and frame features (:class:`~sensorhub.signal.features.FrameFeatures`).
+        coverage
+            Fraction of real samples per frame (None: all real).
+        inclination_deg
+            Inclination from the learnt upright axis per frame, NaN where that axis is not
+            known (None: unknown everywhere).
+        final
+            The segment ends; no later frames will come.
+        """
         self.falls_ = []
         thr = self.impact_g if self.impact_g is not None else IMPACT_G[self.placement]
+        m = len(k)
+        cov = np.ones(m) if coverage is None else np.asarray(coverage, dtype=np.float64)
+        incl = np.full(m, np.nan) if inclination_deg is None else np.asarray(inclination_deg)
         kk = np.concatenate((self._hist_k, k))
         rows = np.concatenate(
-            (self._hist, np.column_stack((peak_g, gravity_g, dyn_rms_g, peak_offset_s, trough_g)))
+            (
+                self._hist,
+                np.column_stack((peak_g, gravity_g, dyn_rms_g, peak_offset_s, trough_g, cov, incl)),
+            )
         )
         n = len(kk)
         start = 0
         if self._done_k is not None:
             start = int(np.searchsorted(kk, self._done_k, side="right"))
-        stop = n if final else n - _POST_LAST  # need the post window
+        stop = n if final else n - _POST_LAST - 1  # need the post window and its right edge
         cand = np.nonzero(rows[start : max(start, stop), 0] >= thr)[0] + start
         if len(cand):  # cheap necessary conditions first: free fall or strong, then stillness
             prev = np.maximum(cand - 1, 0)
@@ -160,8 +208,10 @@ class FallDetector:
                 pre -= 1
             change, still = -1.0, np.inf
             for off in (_POST, _POST_LAST):
-                j = min(i + off, n - 1)
-                if j <= i or kk[j] - kk[i] != j - i:
+                j = i + off
+                if not self._recorded(kk, rows, j):
+                    continue
+                if not self._not_upright(float(rows[j, 8])):
                     continue
                 g0, g1 = rows[pre, 1:4], rows[j, 1:4]
                 norm = float(np.linalg.norm(g0) * np.linalg.norm(g1))
@@ -179,9 +229,23 @@ class FallDetector:
                 self._last_fall_ns = t_ns
         if stop > start:
             self._done_k = int(kk[stop - 1])
-        keep = max(0, n - (_PRE + _POST_LAST + 1))
+        keep = max(0, n - (_PRE + _POST_LAST + 2))
         self._hist_k, self._hist = kk[keep:], rows[keep:]
         if final:
-            self._hist_k, self._hist = np.empty(0, np.int64), np.empty((0, 7))
+            self._hist_k, self._hist = np.empty(0, np.int64), np.empty((0, _NCOL))
             self._done_k = None
         return self
+
+    @staticmethod
+    def _recorded(kk: NDArray[np.int64], rows: NDArray[np.float64], j: int) -> bool:
+        """Whether the 3-s window centred on row ``j`` (rows j-1..j+1) is wholly recorded."""
+        if j - 1 < 0 or j + 1 >= len(kk) or kk[j + 1] - kk[j - 1] != 2:
+            return False
+        return bool(np.all(rows[j - 1 : j + 2, 7] >= 1.0))
+
+    def _not_upright(self, inclination: float) -> bool:
+        """Post-impact posture criterion (module docstring, item 5); True where unknown."""
+        limit = LYING_INCLINATION_DEG.get(self.placement)
+        if limit is None or not np.isfinite(inclination):
+            return True
+        return inclination > limit

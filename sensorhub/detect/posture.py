@@ -94,6 +94,9 @@ class PostureClassifier:
         Current upright reference (unit vector, device axes), or None before the first frame.
     walking_frames_
         Number of walking frames the reference has learnt from.
+    reference_known_
+        Per classified frame: whether its upright reference came from walking (this frame or
+        earlier) or from a given ``upright_axis``, rather than from the first frame's gravity.
 
     """
 
@@ -123,6 +126,7 @@ class PostureClassifier:
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self.inclination_deg_: NDArray[np.float64] = np.empty(0)
         self.walking_frames_ = 0
+        self.reference_known_: NDArray[np.bool_] = np.empty(0, dtype=bool)
         self.walking_enabled = True
         self._ema_state: NDArray[np.float64] | None = None
 
@@ -132,6 +136,7 @@ class PostureClassifier:
         if n == 0:
             self.postures_ = np.empty(0, dtype=np.int8)
             self.inclination_deg_ = np.empty(0)
+            self.reference_known_ = np.empty(0, dtype=bool)
             return self
         active_thr = self.active_rms_g
         if active_thr is None:
@@ -148,6 +153,8 @@ class PostureClassifier:
         walking = moving & (features.periodicity >= self.walking_min_periodicity)
         if not self.walking_enabled:  # too few samples per second to see steps
             walking[:] = False
+        known_before = self.upright_axis is not None or self.walking_frames_ > 0
+        self.reference_known_ = known_before | (np.cumsum(walking) > 0)
         ref = self._references(g_unit, walking)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
