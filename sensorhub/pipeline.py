@@ -38,6 +38,7 @@ from sensorhub.model import (
 from sensorhub.signal.features import MAX_STEP_PERIOD_S, FrameFeatures, compute_features
 from sensorhub.signal.frames import FrameBatch, FrameWindower
 from sensorhub.signal.resample import GridResampler
+from sensorhub.signal.transitions import vertical_displacement
 
 __all__ = ["Pipeline", "PipelineSettings"]
 
@@ -160,7 +161,10 @@ class Pipeline:
             max_gap_s=st.max_gap_s,
             min_bout_s=st.min_static_bout_s,
         )
-        self._steps = StepDetector()
+        # lower back: the trunk wavelet initial-contact method (sensorhub.signal.trunk_ic)
+        self._steps = StepDetector(
+            method="trunk_wavelet" if self.placement == Placement.LOWER_BACK else "peak"
+        )
         sensor_h = st.sensor_height_m
         if (
             sensor_h is None
@@ -277,7 +281,7 @@ class Pipeline:
             gravity_half_frames=st.gravity_half_s,
             periodicity_min_rms_g=STEP_CANDIDATE_RMS_G,
         )
-        labels = self._posture.classify(feats).postures_.copy()
+        labels = self._classify_posture(batch, feats)
         start = feats.k * NS_PER_S
         end = start + NS_PER_S
         wear = self._wear.update(start, end, feats.dyn_rms_g)
@@ -316,6 +320,15 @@ class Pipeline:
         events.extend(self._falls.falls_)
         self._epochs_from(feats, labels, steps_per_frame)
         self._current_posture = POSTURES[int(labels[-1])]
+
+    def _classify_posture(self, batch: FrameBatch, feats: FrameFeatures) -> NDArray[np.int8]:
+        """Posture per frame; lower back and hip also get sit-to-stand transition evidence."""
+        if self.placement not in (Placement.LOWER_BACK, Placement.HIP) or self._low_rate:
+            return self._posture.classify(feats).postures_.copy()
+        disp, speed = vertical_displacement(batch.windows, self.settings.work_fs_hz)
+        return self._posture.classify(
+            feats, vertical_displacement_m=disp, vertical_speed_m_s=speed
+        ).postures_.copy()
 
     def _detect_steps(
         self,
@@ -361,6 +374,7 @@ class Pipeline:
             fs_hz=st.work_fs_hz,
             pre_samples=margin,
             samples_per_frame=self._spf,
+            gait_rows=labels[rows] == CODE[Posture.WALKING],
         )
         r, smp = det.step_index_
         dt_ns = self._resampler.dt_ns

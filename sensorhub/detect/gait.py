@@ -2,7 +2,8 @@
 
 A walking bout is a run of steps with no pause longer than ``max_break_s`` (3 s) holding at least
 ``min_strides`` strides (4; Mobilise-D walking-bout assembly, Kluge et al. 2021). Per bout:
-cadence, stride time and its coefficient of variation, step and stride regularity (trunk
+cadence (60 / the median step time among plausible steps of 1/3-1.5 s, i.e. 40-180
+steps/min), stride time and its coefficient of variation, step and stride regularity (trunk
 autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry of alternate steps, and speed
 by the inverted-pendulum model when the sensor height is known (Zijlstra & Hof 2003, with the
 Mobilise-D scaling factor 4.587/4). A bout is emitted once no step has followed for
@@ -31,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sensorhub.model import NS_PER_S, GaitBout
+from sensorhub.signal.features import MAX_STEP_PERIOD_S, MIN_STEP_PERIOD_S
 
 #: Mobilise-D default step-length scaling factor K of the inverted-pendulum model.
 ZIJLSTRA_K = 4.587 / 4.0
@@ -134,11 +136,18 @@ class GaitBoutAssembler:
                 self._push(self._seq[-1])
             elif len(self._seq) >= self.min_sequence_steps and self._rhythmic():
                 self._confirmed = True
-                for it in self._seq:
+                for it in self._lead_in():
                     self._push(it)
         if self._seq and now_ns - self._seq[-1][0] > seq_gap:
             self._seq, self._confirmed = [], False
-        if self._open.steps and now_ns - self._open.steps[-1] > int(self.max_break_s * NS_PER_S):
+        brk = int(self.max_break_s * NS_PER_S)
+        # an unconfirmed sequence that began within the break may still join the open bout:
+        # closing it now would make the bouts depend on how the stream was chunked
+        if (
+            self._open.steps
+            and now_ns - self._open.steps[-1] > brk
+            and (not self._seq or self._seq[0][0] - self._open.steps[-1] > brk)
+        ):
             self._close()
         self.steps_ = np.asarray(self._out, dtype=np.int64)
         return self
@@ -150,6 +159,20 @@ class GaitBoutAssembler:
         self._seq, self._confirmed = [], False
         self._close()
         return self
+
+    def _lead_in(self) -> list[tuple[int, float, float, float]]:
+        """The confirmed sequence without leading steps cut off by a pause: an interval
+        longer than two median steps of the rhythmic run holds a missing step or a pause,
+        so the steps before it (a weight shift before setting off) are not this walk's."""
+        t = [it[0] for it in self._seq]
+        d = sorted(b - a for a, b in itertools.pairwise(t[-self.min_sequence_steps :]))
+        med = d[len(d) // 2]
+        first = 0
+        for i in range(len(t) - self.min_sequence_steps, 0, -1):
+            if t[i] - t[i - 1] > 2 * med:
+                first = i
+                break
+        return self._seq[first:]
 
     def _rhythmic(self) -> bool:
         """The last ``min_sequence_steps`` steps keep a rhythm: every interval within
@@ -187,6 +210,20 @@ class GaitBoutAssembler:
         self.bouts_.append(bout)
 
 
+def _central_step_time(st: NDArray[np.float64], fallback: float) -> float:
+    """Interquartile mean of the plausible step times (1/3-1.5 s, 40-180 steps/min).
+
+    As robust as the median to initiation and termination steps, pauses and a missed or
+    extra contact at a turn, but not quantised to the sampling interval (a median of step
+    times sampled at 50 Hz can only move in 20 ms steps, 7 steps/min at 140 steps/min).
+    """
+    x = np.sort(st[(st >= MIN_STEP_PERIOD_S) & (st <= MAX_STEP_PERIOD_S)])
+    if len(x) == 0:
+        return fallback
+    q = len(x) // 4
+    return float(np.mean(x[q : len(x) - q]))
+
+
 def _nanmedian(x: NDArray[np.float64]) -> float | None:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if len(x) else None
@@ -209,7 +246,10 @@ def bout_metrics(
     # max stride = 2 * mean step + 1 s; here steps within 0.5-1.5x the median step)
     good = (st >= 0.5 * med) & (st <= 1.5 * med)
     mean_step = float(np.mean(st[good])) if good.any() else med
-    cadence = 60.0 / mean_step
+    # cadence from the median of the plausible step times (40-180 steps/min, issue 5 and
+    # Mobilise-D's cadence range): gait initiation and termination steps, a pause, a missed
+    # or an extra contact at a turn move the median far less than the mean
+    cadence = 60.0 / _central_step_time(st, med)
     stride = t[2:] - t[:-2]
     sgood = good[1:] & good[:-1]
     stride_time = float(np.mean(stride[sgood])) if sgood.any() else None

@@ -22,7 +22,7 @@ time using lower trunk inertial sensor data. Gait Posture 36:316-318.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,7 @@ from scipy.ndimage import maximum_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from sensorhub.signal.features import MAX_STEP_PERIOD_S, MIN_STEP_PERIOD_S
+from sensorhub.signal.trunk_ic import trunk_initial_contacts
 
 
 class StepDetector:
@@ -50,6 +51,12 @@ class StepDetector:
         Detections closer than this are merged (180 steps/min is the fastest walking cadence).
     excursion
         Also measure the vertical excursion per step (needed only for walking speed).
+    method
+        ``"peak"``: local maxima of the low-passed vertical acceleration (any placement).
+        ``"trunk_wavelet"``: the lower-trunk wavelet initial-contact method of McCamley et
+        al. (2012) / Paraschiv-Ionescu et al. (2020), as in mobgap's ``IcdIonescu``
+        (:mod:`sensorhub.signal.trunk_ic`); for a sensor on the lower back. Both keep
+        detections at least ``min_step_interval_s`` apart (done by the caller).
 
     Attributes
     ----------
@@ -69,6 +76,7 @@ class StepDetector:
         neighbourhood_steps: float = 0.6,
         min_step_interval_s: float = MIN_STEP_PERIOD_S * 0.75,
         excursion: bool = False,
+        method: Literal["peak", "trunk_wavelet"] = "peak",
     ) -> None:
         self.lowpass_hz = lowpass_hz
         self.min_peak_g = min_peak_g
@@ -76,6 +84,7 @@ class StepDetector:
         self.neighbourhood_steps = neighbourhood_steps
         self.min_step_interval_s = min_step_interval_s
         self.excursion = excursion
+        self.method = method
         self.step_index_: tuple[NDArray[np.intp], NDArray[np.intp]] = (
             np.empty(0, np.intp),
             np.empty(0, np.intp),
@@ -91,8 +100,14 @@ class StepDetector:
         fs_hz: float,
         pre_samples: int,
         samples_per_frame: int,
+        gait_rows: NDArray[np.bool_] | None = None,
     ) -> Self:
-        """Find steps in the central second of each window (rows = walking frames)."""
+        """Find steps in the central second of each window (rows = moving frames).
+
+        With ``method="trunk_wavelet"``, ``gait_rows`` marks the rows that lie in gait (the
+        wavelet finds a "step" in any oscillation, so it is applied only where walking has
+        been recognised, as mobgap applies it inside gait sequences); the other rows use the
+        peak method. None: every row is gait."""
         m = len(windows)
         if m == 0:
             self.step_index_ = (np.empty(0, np.intp), np.empty(0, np.intp))
@@ -100,11 +115,37 @@ class StepDetector:
             return self
         v = np.einsum("nwc,nc->nw", windows, gravity_unit)
         v = v - v.mean(axis=1, keepdims=True)
-        sos = butter(4, self.lowpass_hz, "low", fs=fs_hz, output="sos")
-        vf = sosfiltfilt(sos, v, axis=1)
         period = np.where(np.isfinite(step_period_s), step_period_s, 0.5)
         period = np.clip(period, MIN_STEP_PERIOD_S, MAX_STEP_PERIOD_S)
         c0, c1 = pre_samples, pre_samples + samples_per_frame
+        if self.method == "trunk_wavelet":
+            gait = np.ones(m, dtype=bool) if gait_rows is None else gait_rows
+            gi = np.flatnonzero(gait)
+            rr, cc = trunk_initial_contacts(v[gi], fs_hz, c0, c1, period[gi])
+            rr, cc = gi[rr], cc - c0
+            pi = np.flatnonzero(~gait)
+            if len(pi):
+                pr, pc = self._peaks(v[pi], period[pi], fs_hz, c0, c1)
+                rr, cc = np.concatenate((rr, pi[pr])), np.concatenate((cc, pc))
+                order = np.lexsort((cc, rr))
+                rr, cc = rr[order], cc[order]
+            self._finish(v, fs_hz, c0, rr, cc, period)
+            return self
+        rr, ss = self._peaks(v, period, fs_hz, c0, c1)
+        self._finish(v, fs_hz, c0, rr, ss, period)
+        return self
+
+    def _peaks(
+        self,
+        v: NDArray[np.float64],
+        period: NDArray[np.float64],
+        fs_hz: float,
+        c0: int,
+        c1: int,
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Peak method: (row, sample in frame) of each step, sorted."""
+        sos = butter(4, self.lowpass_hz, "low", fs=fs_hz, output="sos")
+        vf = sosfiltfilt(sos, v, axis=1)
         found_r: list[NDArray[np.intp]] = []
         found_s: list[NDArray[np.intp]] = []
         # group rows by neighbourhood size so the maximum filter runs vectorised
@@ -125,12 +166,23 @@ class StepDetector:
         rr = np.concatenate(found_r)
         ss = np.concatenate(found_s)
         order = np.lexsort((ss, rr))
-        self.step_index_ = (rr[order], ss[order])
+        return rr[order], ss[order]
+
+    def _finish(
+        self,
+        v: NDArray[np.float64],
+        fs_hz: float,
+        c0: int,
+        rows: NDArray[np.intp],
+        samples: NDArray[np.intp],
+        period: NDArray[np.float64],
+    ) -> None:
+        """Store the steps (sorted by row, then sample) and, if asked, their excursions."""
+        self.step_index_ = (rows, samples)
         if self.excursion:
-            self.excursion_m_ = self._excursion(v, fs_hz, c0, rr[order], ss[order], period)
+            self.excursion_m_ = self._excursion(v, fs_hz, c0, rows, samples, period)
         else:
-            self.excursion_m_ = np.full(len(rr), np.nan)
-        return self
+            self.excursion_m_ = np.full(len(rows), np.nan)
 
     @staticmethod
     def _excursion(
