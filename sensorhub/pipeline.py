@@ -54,6 +54,8 @@ STEP_CANDIDATE_PERIODICITY = 0.0
 STEP_CONTEXT_S = 1.6
 #: Frames moving at least this much (dynamic RMS, g) are searched for steps.
 STEP_CANDIDATE_RMS_G = 0.03
+#: Frames moving at least this much (dynamic RMS, g) are searched for sit/stand transitions.
+TRANSITION_MIN_RMS_G = 0.03
 #: A period is a stride when the vertical autocorrelation at half of it exceeds this.
 STRIDE_HALF_R = -0.2
 
@@ -325,7 +327,12 @@ class Pipeline:
         """Posture per frame; lower back and hip also get sit-to-stand transition evidence."""
         if self.placement not in (Placement.LOWER_BACK, Placement.HIP) or self._low_rate:
             return self._posture.classify(feats).postures_.copy()
-        disp, speed = vertical_displacement(batch.windows, self.settings.work_fs_hz)
+        # only moving frames can centre a transition (quiet sway stays below 0.03 g)
+        rows = np.nonzero(feats.dyn_rms_g >= TRANSITION_MIN_RMS_G)[0]
+        disp, speed = np.full(len(feats), np.nan), np.zeros(len(feats))
+        if len(rows):
+            d, v = vertical_displacement(batch.windows[rows], self.settings.work_fs_hz)
+            disp[rows], speed[rows] = d, v
         return self._posture.classify(
             feats, vertical_displacement_m=disp, vertical_speed_m_s=speed
         ).postures_.copy()

@@ -8,9 +8,15 @@ the first walk, the reference is the configured ``upright_axis`` or the first fr
 Rules per placement (DESIGN.md sections 4.1 and 6):
 
 * trunk (chest, lower back, hip): inclination of gravity from upright > ``lying_inclination_deg``
-  and still -> lying; upright and still -> ``stationary`` (chest), or sitting / standing from the
-  pelvic tilt for lower back and hip when ``sitting_trunk_inclination_deg`` is set; moving with
-  step periodicity -> walking; other movement -> active.
+  and still -> lying; upright and still -> ``stationary`` (chest), or sitting / standing for
+  lower back and hip when ``sitting_trunk_inclination_deg`` is set; moving with step
+  periodicity -> walking; other movement -> active. Lower back / hip sitting vs standing comes
+  first from the postural transition that began the static period (Najafi et al. 2002): the
+  mean net vertical pelvis displacement over a run of frames whose windows hold a centred
+  transition (:mod:`sensorhub.signal.transitions`) of at least ``transition_displacement_m``
+  down is stand-to-sit, up sit-to-stand; walking sets standing (people walk upright and a stop
+  without a descent leaves them standing) and lying clears the state. Only while no
+  transition is known does the pelvic tilt decide.
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
   sensor alone and is reported as sitting (both are sedentary).
@@ -24,6 +30,11 @@ van Hees V.T. et al. (2015) A novel, open access method to assess sleep duration
 wrist-worn accelerometer. PLoS ONE 10:e0142533 (angle-based posture from gravity).
 Lyden K. et al. (2016) The activPAL accurately classifies activity intensity categories in healthy
 adults. Med Sci Sports Exerc 49:1022-1028 (thigh posture as the sitting/standing reference).
+Najafi B. et al. (2002) Measurement of stand-sit and sit-stand transitions using a miniature
+gyroscope and its application in fall risk evaluation in the elderly. IEEE Trans Biomed Eng
+49:843-851 (the transition sets the posture of the static period that follows).
+Adamowicz L. et al. (2020) Assessment of sit-to-stand transfers during daily life using an
+accelerometer on the lower back. Sensors 20:6618 (vertical displacement and speed thresholds).
 Hildebrand M. et al. (2014) Age group comparability of raw accelerometer output from wrist- and
 hip-worn monitors. Med Sci Sports Exerc 46:1816-1824 (sedentary below ~45 mg at the wrist).
 """
@@ -43,6 +54,10 @@ from sensorhub.signal.features import FrameFeatures
 POSTURES: Final[tuple[Posture, ...]] = tuple(Posture)
 CODE: Final[dict[Posture, int]] = {p: i for i, p in enumerate(POSTURES)}
 STATIC_CODES: Final[frozenset[int]] = frozenset(CODE[p] for p in POSTURES if p.is_static)
+
+#: Consecutive walking frames (s) that count as a walk for the transition state (about 4
+#: strides; Mobilise-D walking bouts have >= 4 strides).
+WALK_RUN_FRAMES: Final = 4
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
@@ -83,6 +98,12 @@ class PostureClassifier:
         Time constant, in walking frames, of the exponential average that learns "upright".
     upright_axis
         Prior for the body's vertical axis in device coordinates (None: first frame).
+    transition_displacement_m
+        Smallest mean net vertical displacement of the pelvis taken as a sit-to-stand or
+        stand-to-sit transition (Adamowicz et al. 2020: 0.125 m; the pelvis moves by about
+        the standing hip height minus the seat height, 0.3-0.5 m).
+    transition_speed_m_s
+        ... with a vertical speed of at least this (Adamowicz et al. 2020: 0.2 m/s).
 
     Attributes
     ----------
@@ -112,6 +133,8 @@ class PostureClassifier:
         walking_min_periodicity: float = 0.3,
         upright_adapt_frames: float = 60.0,
         upright_axis: tuple[float, float, float] | None = None,
+        transition_displacement_m: float = 0.125,
+        transition_speed_m_s: float = 0.2,
     ) -> None:
         self.placement = placement
         self.lying_inclination_deg = lying_inclination_deg
@@ -122,6 +145,12 @@ class PostureClassifier:
         self.walking_min_periodicity = walking_min_periodicity
         self.upright_adapt_frames = upright_adapt_frames
         self.upright_axis = upright_axis
+        self.transition_displacement_m = transition_displacement_m
+        self.transition_speed_m_s = transition_speed_m_s
+        self._sts_state = -1  # posture code set by the last transition; -1: none known
+        self._run_sum = 0.0  # displacement sum and frame count of the open transition run
+        self._run_n = 0
+        self._walk_run = 0
         self.upright_ref_: NDArray[np.float64] | None = None
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
         self.inclination_deg_: NDArray[np.float64] = np.empty(0)
@@ -130,8 +159,25 @@ class PostureClassifier:
         self.walking_enabled = True
         self._ema_state: NDArray[np.float64] | None = None
 
-    def classify(self, features: FrameFeatures) -> Self:
-        """Classify consecutive frames; state (the upright reference) carries to the next call."""
+    def classify(
+        self,
+        features: FrameFeatures,
+        *,
+        vertical_displacement_m: NDArray[np.float64] | None = None,
+        vertical_speed_m_s: NDArray[np.float64] | None = None,
+    ) -> Self:
+        """Classify consecutive frames; state (the upright reference) carries to the next call.
+
+        Parameters
+        ----------
+        features
+            Frame features.
+        vertical_displacement_m, vertical_speed_m_s
+            Per frame, the net vertical displacement (NaN: no centred transition) and peak
+            vertical speed across the frame's window
+            (:func:`sensorhub.signal.transitions.vertical_displacement`); None: no transition
+            evidence, the pelvic tilt alone decides.
+        """
         n = len(features)
         if n == 0:
             self.postures_ = np.empty(0, dtype=np.int8)
@@ -172,8 +218,13 @@ class PostureClassifier:
             if thr is None or self.placement == Placement.CHEST:
                 out[still] = CODE[Posture.STATIONARY]
             else:
-                out[still & (incl > thr)] = CODE[Posture.SITTING]
-                out[still & (incl <= thr)] = CODE[Posture.STANDING]
+                tilt = np.where(incl > thr, CODE[Posture.SITTING], CODE[Posture.STANDING])
+                if vertical_displacement_m is not None and vertical_speed_m_s is not None:
+                    state = self._transition_state(
+                        walking, lying & ~walking, vertical_displacement_m, vertical_speed_m_s
+                    )
+                    tilt = np.where(state >= 0, state, tilt)
+                out[still] = tilt[still].astype(np.int8)
             out[~walking & lying] = CODE[Posture.LYING]
             # a walking-like rhythm while lying (e.g. rolling over) is not walking
             out[walking & lying] = CODE[Posture.LYING]
@@ -187,6 +238,48 @@ class PostureClassifier:
         self.postures_ = out
         self.inclination_deg_ = incl
         return self
+
+    def _transition_state(
+        self,
+        walking: NDArray[np.bool_],
+        lying: NDArray[np.bool_],
+        disp: NDArray[np.float64],
+        speed: NDArray[np.float64],
+    ) -> NDArray[np.int64]:
+        """Per frame, the posture code set by the latest transition (-1: none known)."""
+        n = len(walking)
+        ok = np.isfinite(disp) & (speed >= self.transition_speed_m_s) & ~lying
+        ev = np.full(n, -2, dtype=np.int64)  # -2: no event in this frame
+        # a real walk (not a rhythmic fidget) leaves the wearer standing: WALK_RUN_FRAMES
+        # consecutive walking frames, about 4 strides (Mobilise-D's shortest walking bout)
+        run = self._walk_run
+        for i in range(n):
+            run = run + 1 if walking[i] else 0
+            if run >= WALK_RUN_FRAMES:
+                ev[i] = -1
+        self._walk_run = run
+        ev[lying] = -1
+        # a run of consecutive frames holding the same centred transition votes as one
+        s_, c_ = self._run_sum, self._run_n
+        for i in np.nonzero(ok | (self._run_n > 0) | np.roll(ok, 1))[0].tolist():
+            if not ok[i]:
+                s_, c_ = 0.0, 0
+                continue
+            s_, c_ = s_ + float(disp[i]), c_ + 1
+            mean = s_ / c_
+            if mean <= -self.transition_displacement_m:
+                ev[i] = CODE[Posture.SITTING]
+            elif mean >= self.transition_displacement_m:
+                ev[i] = CODE[Posture.STANDING]
+        if n and not ok[-1]:
+            s_, c_ = 0.0, 0
+        self._run_sum, self._run_n = s_, c_
+        idx = np.where(ev != -2, np.arange(n), -1)
+        last = np.maximum.accumulate(idx)
+        state = np.where(last >= 0, ev[np.maximum(last, 0)], self._sts_state)
+        if n:
+            self._sts_state = int(state[-1])
+        return np.asarray(state, dtype=np.int64)
 
     def _references(
         self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_]
