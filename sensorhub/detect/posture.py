@@ -14,8 +14,10 @@ Rules per placement (DESIGN.md sections 4.1 and 6):
   first from the postural transition that began the static period (Najafi et al. 2002): the
   mean net vertical pelvis displacement over a run of frames whose windows hold a centred
   transition (:mod:`sensorhub.signal.transitions`) of at least ``transition_displacement_m``
-  down is stand-to-sit, up sit-to-stand; walking sets standing (people walk upright and a stop
-  without a descent leaves them standing) and lying clears the state. Only while no
+  down is stand-to-sit, up sit-to-stand; a walk (``WALK_RUN_FRAMES`` walking frames in a row)
+  or lying clears the state (a walk may end in sitting or standing; assuming "standing" after
+  walks was tried and did worse on the hip recordings, since short rhythmic fidgets while
+  seated pass for walking). Only while no
   transition is known does the pelvic tilt decide.
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
@@ -55,8 +57,8 @@ POSTURES: Final[tuple[Posture, ...]] = tuple(Posture)
 CODE: Final[dict[Posture, int]] = {p: i for i, p in enumerate(POSTURES)}
 STATIC_CODES: Final[frozenset[int]] = frozenset(CODE[p] for p in POSTURES if p.is_static)
 
-#: Consecutive walking frames (s) that count as a walk for the transition state (about 4
-#: strides; Mobilise-D walking bouts have >= 4 strides).
+#: Consecutive walking frames (s) that count as a walk and clear the transition state (about
+#: 4 strides; Mobilise-D walking bouts have >= 4 strides).
 WALK_RUN_FRAMES: Final = 4
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
