@@ -118,6 +118,25 @@ class _EpochAcc:
     steps: int = 0
 
 
+def _min_interval_keep(t: NDArray[np.int64], last_ns: int | None, min_ns: int) -> NDArray[np.bool_]:
+    """Which of the sorted times ``t`` survive the greedy "at least ``min_ns`` after the last
+    kept time" rule (``last_ns``: last kept time before them, None for none)."""
+    if len(t) == 0:
+        return np.empty(0, dtype=bool)
+    first = int(t[0]) - min_ns if last_ns is None else last_ns
+    # a time far enough from all earlier ones is kept whatever happened to them
+    prev = np.maximum.accumulate(np.concatenate(([first], t[:-1])))
+    keep = t - prev >= min_ns
+    close = np.nonzero(~keep)[0]
+    for i in close.tolist():  # rare: a time close to the one before it
+        j = i - 1
+        while j >= 0 and not keep[j]:
+            j -= 1
+        ref = int(t[j]) if j >= 0 else last_ns
+        keep[i] = ref is None or int(t[i]) - ref >= min_ns
+    return keep
+
+
 class Pipeline:
     """Streaming pipeline for one wearer and one device placement.
 
@@ -386,15 +405,11 @@ class Pipeline:
         r, smp = det.step_index_
         dt_ns = self._resampler.dt_ns
         t = feats.k[rows[r]] * NS_PER_S + smp.astype(np.int64) * dt_ns
-        keep = np.ones(len(t), dtype=bool)
-        min_ns = int(self._steps.min_step_interval_s * NS_PER_S)
-        last = self._last_step_ns
-        for i, ti in enumerate(t.tolist()):
-            if last is not None and ti - last < min_ns:
-                keep[i] = False
-            else:
-                last = ti
-        self._last_step_ns = last
+        keep = _min_interval_keep(
+            t, self._last_step_ns, int(self._steps.min_step_interval_s * NS_PER_S)
+        )
+        if keep.any():
+            self._last_step_ns = int(t[keep][-1])
         t, r = t[keep], r[keep]
         exc = det.excursion_m_[keep]
         if self._limb:
@@ -410,22 +425,28 @@ class Pipeline:
         self, t: NDArray[np.int64], r: NDArray[np.intp], stride_mode: NDArray[np.bool_]
     ) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
         """Insert the other leg's step halfway between consecutive stride peaks."""
-        prev = self._last_stride_ns
-        times: list[int] = []
-        rows: list[int] = []
+        if len(t) == 0:
+            return t, r
         lo, hi = int(LIMB_MIN_STRIDE_S * 0.6 * NS_PER_S), int(2 * MAX_STEP_PERIOD_S * NS_PER_S)
-        for ti, ri in zip(t.tolist(), r.tolist(), strict=True):
-            if not stride_mode[ri]:
-                prev = None
-            elif prev is not None and lo <= ti - prev <= hi:
-                times.append((prev + ti) // 2)
-                rows.append(ri)
-            times.append(ti)
-            rows.append(ri)
-            if stride_mode[ri]:
-                prev = ti
-        self._last_stride_ns = prev
-        return np.asarray(times, dtype=np.int64), np.asarray(rows, dtype=np.intp)
+        sm = stride_mode[r]
+        # the previous stride peak counts only when the step just before was one too
+        prev_t = np.concatenate(
+            ([0 if self._last_stride_ns is None else self._last_stride_ns], t[:-1])
+        )
+        prev_ok = np.concatenate(([self._last_stride_ns is not None], sm[:-1]))
+        dt = t - prev_t
+        mid = sm & prev_ok & (dt >= lo) & (dt <= hi)
+        self._last_stride_ns = int(t[-1]) if sm[-1] else None
+        if not mid.any():
+            return t, r
+        # each step is preceded by its midpoint (if any): output position of step i
+        pos = np.arange(len(t)) + np.cumsum(mid)
+        times = np.empty(len(t) + int(mid.sum()), dtype=np.int64)
+        rows = np.empty(len(times), dtype=np.intp)
+        times[pos], rows[pos] = t, r
+        times[pos[mid] - 1] = (prev_t[mid] + t[mid]) // 2
+        rows[pos[mid] - 1] = r[mid]
+        return times, rows
 
     def _count_steps(
         self, steps: NDArray[np.int64], k: NDArray[np.int64], per_frame: NDArray[np.int64]

@@ -11,6 +11,7 @@ axis from walking, so postures before the wearer's first walk are judged against
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -40,7 +41,7 @@ Progress = Callable[[float], None]
 
 
 def _r(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
 
 def prescan_upright(

@@ -16,9 +16,12 @@ accelerometry. J Biomech 37:121-126 (unbiased autocorrelation of trunk accelerat
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from sensorhub.signal.frames import FrameBatch
@@ -92,6 +95,15 @@ def _frame_stats(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate((xt.sum(axis=2), (xt * xt).sum(axis=2)), axis=1)
 
 
+def _centres(batch: FrameBatch, samples_per_frame: int, pre: int) -> NDArray[np.float64]:
+    """The frames' own samples, (n, spf, 3), read from the contiguous stream when possible."""
+    n, spf = len(batch), samples_per_frame
+    s = batch.samples
+    if n and batch.offsets[-1] == n - 1:  # no frame dropped: the centres are one slice
+        return s[pre : pre + n * spf].reshape(n, spf, 3)
+    return np.asarray(batch.windows[:, pre : pre + spf])
+
+
 def compute_features(
     batch: FrameBatch,
     *,
@@ -117,11 +129,16 @@ def compute_features(
         Frames on each side averaged for gravity and movement (<= ``context_frames``).
     periodicity_min_rms_g
         Only frames moving at least this much get the (costlier) autocorrelation.
+
+    Returns
+    -------
+    FrameFeatures
+        One row per frame of the batch.
     """
     n = len(batch)
     spf, c = samples_per_frame, context_frames
     w = batch.windows
-    centre = w[:, c * spf : (c + 1) * spf]
+    centre = _centres(batch, spf, c * spf)
     stats_c = _frame_stats(centre)
     left = _frame_stats(w[0, : c * spf].reshape(c, spf, 3))
     right = _frame_stats(w[-1, (c + 1) * spf :].reshape(c, spf, 3))
@@ -134,7 +151,8 @@ def compute_features(
     mean = acc[:, :3] / cnt
     var = np.maximum(acc[:, 3:] / cnt - mean * mean, 0.0)
     dyn_rms = np.sqrt(var.sum(axis=1))
-    mag = np.sqrt((centre * centre).sum(axis=2))
+    sq = centre * centre
+    mag = np.sqrt(sq[:, :, 0] + sq[:, :, 1] + sq[:, :, 2])
     enmo = np.maximum(mag - 1.0, 0.0).mean(axis=1) * 1000.0
     peak = mag.max(axis=1)
     peak_off = np.argmax(mag, axis=1) / fs_hz
@@ -149,7 +167,13 @@ def compute_features(
     cand = np.nonzero(dyn_rms >= periodicity_min_rms_g)[0]
     if len(cand):
         up = mean[cand] / np.maximum(np.linalg.norm(mean[cand], axis=1, keepdims=True), 1e-9)
-        p, lag, half, reg1, reg2 = _periodicity(w[cand], fs_hz, up)
+        p, lag, half, reg1, reg2 = _periodicity(
+            batch.samples,
+            batch.offsets[cand] * spf,
+            w.shape[1],
+            fs_hz,
+            up,
+        )
         periodicity[cand] = p
         period[cand] = lag
         half_r[cand] = half
@@ -174,63 +198,126 @@ def compute_features(
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _ac_plan(width: int, fs_hz: float) -> tuple[int, int, int, int, int, int]:
+    """FFT length, lag range and locomotion-band bins for windows of ``width`` samples."""
+    max_lag = min(width - 1, round(2 * MAX_STEP_PERIOD_S * fs_hz) + 1)
+    nfft = 1 << int(np.ceil(np.log2(width + max_lag)))  # no circular wrap up to max_lag
+    # keep the locomotion band only (0.6-5 Hz; Iluz et al. 2014 use 0.5-3 Hz): slow posture
+    # and heading changes would otherwise swamp the rhythm
+    freqs = np.fft.rfftfreq(nfft, 1.0 / fs_hz)
+    band = np.nonzero((freqs >= 0.6) & (freqs <= 5.0))[0]
+    lo = max(1, round(MIN_STEP_PERIOD_S * fs_hz * 0.9))
+    hi = min(max_lag - 1, round(MAX_STEP_PERIOD_S * fs_hz * 1.05))
+    return max_lag, nfft, int(band[0]), int(band[-1]) + 1, lo, hi
+
+
 def _periodicity(
-    windows: NDArray[np.float64], fs_hz: float, up: NDArray[np.float64]
+    samples: NDArray[np.float64],
+    starts: NDArray[np.intp],
+    width: int,
+    fs_hz: float,
+    up: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], ...]:
     """Step-like autocorrelation peak of the dynamic acceleration per window.
 
-    Two signals are examined, both invariant to device rotation: the acceleration along gravity
-    (``up``, unit vectors per window), whose rhythm at the trunk is the step, and the whole
-    dynamic vector (autocorrelation summed over axes), whose rhythm at a limb is often the
-    stride. The locomotion band (0.6-5 Hz) is kept. A candidate peak must lie at a lag in the
-    step-period range, be a local maximum, and follow a dip below zero (an oscillation, not a
-    drift). Periodicity is the higher of the two signals' best peaks; the step period comes from
-    the vertical signal when it has a peak. Windows are averaged in pairs down to half the
-    rate first when that stays above 20 Hz (the band of interest ends at 5 Hz).
+    The windows are ``samples[s : s + width]`` for each ``s`` in ``starts`` (samples is the
+    contiguous grid stream the frames' windows are cut from). Two signals are examined, both
+    invariant to device rotation: the acceleration along gravity (``up``, unit vectors per
+    window), whose rhythm at the trunk is the step, and the whole dynamic vector
+    (autocorrelation summed over axes), whose rhythm at a limb is often the stride. The
+    locomotion band (0.6-5 Hz) is kept. A candidate peak must lie at a lag in the step-period
+    range, be a local maximum, and follow a dip below zero (an oscillation, not a drift).
+    Periodicity is the higher of the two signals' best peaks; the step period comes from the
+    vertical signal when it has a peak. The stream is averaged in pairs down to half the rate
+    first when that stays above 20 Hz (the band of interest ends at 5 Hz); pairs never straddle
+    a window start because windows start at even samples.
+
+    Every window is processed on its own (no arithmetic mixes windows), so a window's result
+    does not depend on which other windows share the call.
 
     Returns periodicity, step period (s), vertical autocorrelation at half the period, and
     the trunk's step and stride regularity (highest vertical autocorrelation within +-20 % of
     the step and stride lag; Moe-Nilssen & Helbostad 2004).
     """
-    m, width, _ = windows.shape
+    m = len(starts)
+    chans = np.ascontiguousarray(samples.T)  # channel-major stream (3, s)
+    # window views of the stream (3, windows, width) and each window's index in them
     if fs_hz >= 40.0 and width % 2 == 0:
-        windows = 0.5 * (windows[:, 0::2] + windows[:, 1::2])
+        # pairs start at each window's first sample: windows starting at odd samples use the
+        # stream's odd-phase pairs
         fs_hz, width = fs_hz / 2.0, width // 2
-    x = windows - windows.mean(axis=1, keepdims=True)
-    max_lag = min(width - 1, round(2 * MAX_STEP_PERIOD_S * fs_hz) + 1)
-    nfft = 1 << int(np.ceil(np.log2(width + max_lag)))  # no circular wrap up to max_lag
-    spec = np.fft.rfft(x.transpose(0, 2, 1), n=nfft, axis=2)  # (m, 3, f)
-    spec_v = (spec * up[:, :, None]).sum(axis=1)
-    p_vec = (spec.real**2 + spec.imag**2).sum(axis=1)
-    p_ver = spec_v.real**2 + spec_v.imag**2
-    # keep the locomotion band only (0.6-5 Hz; Iluz et al. 2014 use 0.5-3 Hz): slow posture
-    # and heading changes would otherwise swamp the rhythm
-    freqs = np.fft.rfftfreq(nfft, 1.0 / fs_hz)
-    band = ((freqs >= 0.6) & (freqs <= 5.0))[None, :]
-    lo = max(1, round(MIN_STEP_PERIOD_S * fs_hz * 0.9))
-    hi = min(max_lag - 1, round(MAX_STEP_PERIOD_S * fs_hz * 1.05))
-    results = []
-    for power in (p_ver, p_vec):
-        ac = np.fft.irfft(power * band, n=nfft, axis=1)[:, : max_lag + 1]
-        lags = np.arange(max_lag + 1)
-        ac = ac / (width - lags)[None, :]  # unbiased
-        r = ac / np.maximum(ac[:, :1], 1e-12)
-        dipped = np.minimum.accumulate(r, axis=1) < 0.0
-        is_peak = np.zeros_like(r, dtype=bool)
-        is_peak[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
-        ok = is_peak & dipped
-        ok[:, :lo] = False
-        ok[:, hi + 1 :] = False
-        score = np.where(ok, r, -np.inf)
-        top = np.max(score, axis=1, keepdims=True)
-        # the first strong peak is the step (its double, the stride, may be as high)
-        first_good = ok & (r >= 0.5 * top)
-        idx = np.argmax(first_good, axis=1)
-        has = first_good.any(axis=1)
-        best = np.where(has, top[:, 0], 0.0)
-        period = np.where(has, idx / fs_hz, np.nan)
-        results.append((np.maximum(best, 0.0), period, r))
-    (b_v, t_v, r_v), (b_x, t_x, _) = results
+        phases = []
+        for phase in (0, 1) if np.any(starts % 2) else (0,):
+            c = chans[:, phase:]
+            c = c[:, : c.shape[1] // 2 * 2]
+            phases.append(sliding_window_view(0.5 * (c[:, 0::2] + c[:, 1::2]), width, axis=1))
+        which = starts % 2
+        pos = (starts - which) // 2
+    else:
+        phases = [sliding_window_view(chans, width, axis=1)]
+        which = np.zeros(m, dtype=np.intp)
+        pos = starts
+    out = np.empty((5, m))
+    for i in range(0, m, _BLOCK):  # blocks of windows small enough to stay in cache
+        sl = slice(i, min(m, i + _BLOCK))
+        if len(phases) == 1:
+            xw = phases[0][:, pos[sl]]
+        else:
+            xw = np.where(which[sl, None] == 0, phases[0][:, pos[sl]], phases[1][:, pos[sl]])
+        out[:, sl] = _periodicity_block(xw, fs_hz, up[sl])
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+#: Windows analysed together by :func:`_periodicity` (the work arrays then fit in the cache).
+_BLOCK = 128
+
+
+def _periodicity_block(
+    xw: NDArray[np.float64], fs_hz: float, up: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """:func:`_periodicity` of windows ``xw`` (3, m, width); returns its five rows stacked."""
+    _, m, width = xw.shape
+    max_lag, nfft, b0, b1, lo, hi = _ac_plan(width, fs_hz)
+    buf = np.zeros((3, m, nfft))
+    np.subtract(xw, xw.mean(axis=2, keepdims=True), out=buf[:, :, :width])
+    # the locomotion band of each axis' spectrum, as interleaved (re, im) pairs: (3, m, 2 * band)
+    spec = np.fft.rfft(buf, axis=2).view(np.float64)[:, :, 2 * b0 : 2 * b1]
+    # the vertical signal's spectrum: projection on each window's gravity direction (linear,
+    # so it is done on the spectra), summed over the axes in a fixed order
+    u = up.T[:, :, None]
+    spec_v = spec[0] * u[0]
+    spec_v += spec[1] * u[1]
+    spec_v += spec[2] * u[2]
+    sq = spec * spec
+    sq_v = spec_v * spec_v
+    power = np.zeros((2, m, nfft // 2 + 1))
+    power[0, :, b0:b1] = sq_v[:, 0::2] + sq_v[:, 1::2]  # vertical
+    pw = sq[:, :, 0::2] + sq[:, :, 1::2]
+    power[1, :, b0:b1] = pw[0] + pw[1] + pw[2]  # whole vector: summed over axes
+    # inverse transform of a real, even spectrum: a type-I DCT equals irfft (times nfft) and is
+    # several times cheaper
+    ac = scipy.fft.dct(power, type=1, axis=2)[:, :, : max_lag + 1] / nfft
+    lags = np.arange(max_lag + 1)
+    ac = ac / (width - lags)  # unbiased
+    r = ac / np.maximum(ac[:, :, :1], 1e-12)  # (2, m, lags)
+    dipped = np.minimum.accumulate(r, axis=2) < 0.0
+    ok = np.zeros_like(r, dtype=bool)
+    ok[:, :, lo : hi + 1] = (r[:, :, lo : hi + 1] >= r[:, :, lo - 1 : hi]) & (
+        r[:, :, lo : hi + 1] > r[:, :, lo + 1 : hi + 2]
+    )
+    ok &= dipped
+    score = np.where(ok, r, -np.inf)
+    top = np.max(score, axis=2, keepdims=True)
+    # the first strong peak is the step (its double, the stride, may be as high)
+    first_good = ok & (r >= 0.5 * top)
+    first = np.argmax(first_good, axis=2)
+    has = first_good.any(axis=2)
+    best = np.maximum(np.where(has, top[:, :, 0], 0.0), 0.0)
+    t_all = np.where(has, first / fs_hz, np.nan)
+    b_v, b_x = best[0], best[1]
+    t_v, t_x = t_all[0], t_all[1]
+    r_v = r[0]
     period = np.where(np.isfinite(t_v), t_v, t_x)
     # autocorrelation of the vertical signal at half the period: a rhythm whose half period
     # also correlates positively has two (left/right) events per period, i.e. it is a stride
@@ -249,4 +336,4 @@ def _periodicity(
         valid = idx <= hi_i[:, None]
         vals = np.where(valid, r_v[np.arange(m)[:, None], np.minimum(idx, max_lag)], -np.inf)
         regs.append(np.where(ok_p & (hi_i > lo_i), vals.max(axis=1), np.nan))
-    return np.maximum(b_v, b_x), period, half, regs[0], regs[1]
+    return np.stack((np.maximum(b_v, b_x), period, half, regs[0], regs[1]))

@@ -29,11 +29,19 @@ class FrameBatch:
         Read-only view, shape (n, pre + spf + post, 3), acceleration in g.
     coverage
         Fraction of each frame's own samples that are real (not edge padding), shape (n,).
+    samples
+        The contiguous grid samples the windows are views of, shape (s, 3): window ``i`` is
+        ``samples[offsets[i] * spf : offsets[i] * spf + pre + spf + post]``. Stages that work on
+        the stream itself (decimation, per-frame sums) use it instead of the overlapping windows.
+    offsets
+        Frame offset of each window in ``samples`` (``arange(n)`` unless frames were dropped).
     """
 
     k: NDArray[np.int64]
     windows: NDArray[np.float64]
     coverage: NDArray[np.float64]
+    samples: NDArray[np.float64]
+    offsets: NDArray[np.intp]
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -116,9 +124,12 @@ class FrameWindower:
         real = self._real[first + pre : first + pre + n * spf].reshape(n, spf)
         coverage = real.mean(axis=1)
         k = np.arange(self._next_k, self._next_k + n, dtype=np.int64)
+        offsets = np.arange(n, dtype=np.intp)
         if final:
             keep = coverage > 0
-            windows, coverage, k = windows[keep], coverage[keep], k[keep]
+            if not keep.all():
+                windows, coverage, k = windows[keep], coverage[keep], k[keep]
+                offsets = offsets[keep]
         self._next_k += n
         # keep only what the next window needs
         drop = self._next_k * spf - pre - self._buf_j0
@@ -128,4 +139,4 @@ class FrameWindower:
             self._buf_j0 += drop
         if len(k) == 0:
             return None
-        return FrameBatch(k, windows, coverage)
+        return FrameBatch(k, windows, coverage, seg, offsets)

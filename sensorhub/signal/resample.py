@@ -119,14 +119,35 @@ class GridResampler:
         if j_hi < j_lo:
             return None
         assert self._base_ns is not None
+        self._next_j = j_hi + 1
+        on_grid = _on_grid(t, dt, j_lo, j_hi)
+        if on_grid is not None:  # every grid point is an input sample: nothing to interpolate
+            return GridChunk(j_lo, a[on_grid], False)
         base = self._base_ns
         grid = (np.arange(j_lo, j_hi + 1, dtype=np.int64) * dt - base).astype(np.float64)
         xp = (t - base).astype(np.float64)
         vals = np.empty((len(grid), 3))
         for ax in range(3):
             vals[:, ax] = np.interp(grid, xp, a[:, ax])
-        self._next_j = j_hi + 1
         return GridChunk(j_lo, vals, False)
+
+
+def _on_grid(t: NDArray[np.int64], dt: int, j_lo: int, j_hi: int) -> slice | None:
+    """The samples of ``t`` on grid points ``j_lo..j_hi`` as a slice, when a regular stride
+    of samples hits every one of them exactly (linear interpolation there returns the sample
+    itself); otherwise None."""
+    need = j_hi - j_lo + 1
+    i0 = int(np.searchsorted(t, j_lo * dt))
+    if i0 >= len(t) or int(t[i0]) != j_lo * dt:
+        return None
+    if need == 1:
+        return slice(i0, i0 + 1)
+    step = int(np.searchsorted(t, (j_lo + 1) * dt)) - i0
+    sl = slice(i0, i0 + (need - 1) * step + 1, step)
+    hit = t[sl]
+    if len(hit) == need and np.array_equal(hit, np.arange(j_lo, j_hi + 1, dtype=np.int64) * dt):
+        return sl
+    return None
 
 
 _EMPTY: NDArray[np.float64] = np.empty((0, 3))
