@@ -117,6 +117,15 @@ class ProfileDriver:
 
         await client.start_notify(self.uuid(name), on_notify)
 
+    def early_decoders(self) -> Mapping[str, FrameDecoder]:
+        """Decoders usable before :meth:`start` returns.
+
+        Devices that stream as soon as they are subscribed (InfiniTime, Thingy:52, SIG
+        services) may notify before the start procedure ends, or before it fails; their
+        data is real and is decoded with these.
+        """
+        return {}
+
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Subscribe and start streaming; return a decoder per subscription key."""
         raise NotImplementedError
@@ -314,6 +323,10 @@ class InfiniTimeDriver(ProfileDriver):
         """Subscribe raw motion and steps (InfiniTime streams without a start command)."""
         await self.subscribe(client, "motion-raw", enqueue)
         await self.subscribe(client, "step-count", enqueue)
+        return self.early_decoders()
+
+    def early_decoders(self) -> Mapping[str, FrameDecoder]:
+        """Raw motion and step count: nothing to wait for."""
         rate = self.sample_rate_hz
 
         def motion(payload: bytes) -> ImuFrame:
@@ -361,6 +374,11 @@ class Thingy52Driver(ProfileDriver):
         )
         await self.subscribe(client, "raw-motion", enqueue)
         await self.subscribe(client, "pedometer", enqueue)
+        return self.early_decoders()
+
+    def early_decoders(self) -> Mapping[str, FrameDecoder]:
+        """Raw motion at the configured rate and the pedometer."""
+        rate = round(self.sample_rate_hz)
 
         def motion(payload: bytes) -> ImuFrame:
             m = thingy52.decode_raw_motion(payload)
@@ -415,33 +433,37 @@ class MetaWearDriver(ProfileDriver):
 class SigDriver(ProfileDriver):
     """Standard services: RSC Measurement (foot pod) and Heart Rate, whichever exist."""
 
+    def early_decoders(self) -> Mapping[str, FrameDecoder]:
+        """RSC Measurement and Heart Rate Measurement."""
+
+        def rsc(payload: bytes) -> StepData:
+            m = sig.decode_rsc_measurement(payload)
+            return StepData(
+                0,
+                cadence_spm=float(m.cadence_spm),
+                speed_mps=m.speed_mps,
+                stride_length_m=m.stride_length_m,
+                distance_m=m.total_distance_m,
+            )
+
+        def heart_rate(payload: bytes) -> StepData:
+            m = sig.decode_heart_rate_measurement(payload)
+            return StepData(0, heart_rate_bpm=m.heart_rate_bpm)
+
+        return {"rsc-measurement": rsc, "heart-rate-measurement": heart_rate}
+
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Subscribe RSC and heart rate where the device has them."""
+        all_decoders = self.early_decoders()
         decoders: dict[str, FrameDecoder] = {}
         if _has(client, sig.RSC_MEASUREMENT_UUID):
-
-            def rsc(payload: bytes) -> StepData:
-                m = sig.decode_rsc_measurement(payload)
-                return StepData(
-                    0,
-                    cadence_spm=float(m.cadence_spm),
-                    speed_mps=m.speed_mps,
-                    stride_length_m=m.stride_length_m,
-                    distance_m=m.total_distance_m,
-                )
-
             await self._subscribe_uuid(client, "rsc-measurement", sig.RSC_MEASUREMENT_UUID, enqueue)
-            decoders["rsc-measurement"] = rsc
+            decoders["rsc-measurement"] = all_decoders["rsc-measurement"]
         if _has(client, sig.HEART_RATE_MEASUREMENT_UUID):
-
-            def heart_rate(payload: bytes) -> StepData:
-                m = sig.decode_heart_rate_measurement(payload)
-                return StepData(0, heart_rate_bpm=m.heart_rate_bpm)
-
             await self._subscribe_uuid(
                 client, "heart-rate-measurement", sig.HEART_RATE_MEASUREMENT_UUID, enqueue
             )
-            decoders["heart-rate-measurement"] = heart_rate
+            decoders["heart-rate-measurement"] = all_decoders["heart-rate-measurement"]
         if not decoders:
             raise DeviceError(
                 f"{self.profile.title}: neither RSC Measurement nor Heart Rate found; "

@@ -116,6 +116,7 @@ class SessionHealth:
     connected: bool = False
     address: str | None = None
     rssi_dbm: int | None = None
+    stalls: int = 0
     nudges_delivered: int = 0
     nudges_failed: int = 0
 
@@ -145,6 +146,10 @@ class DeviceSession:
         How long to look for the device before backing off.
     min_backoff_s, max_backoff_s
         Base and upper bound of the exponential reconnect backoff (with full jitter).
+    stall_timeout_s
+        A connection that delivers no notification for this long (host monotonic time) is
+        dropped and re-established: a watchdog for links whose disconnection is never
+        reported (it happens with BlueZ, and with bumble's virtual controllers under load).
     """
 
     def __init__(
@@ -161,6 +166,7 @@ class DeviceSession:
         scan_timeout_s: float = 10.0,
         min_backoff_s: float = 0.25,
         max_backoff_s: float = 30.0,
+        stall_timeout_s: float = 30.0,
     ) -> None:
         self.binding = binding
         self.driver: ProfileDriver = driver_for(binding.profile, settings)
@@ -172,6 +178,8 @@ class DeviceSession:
         self._scan_timeout_s = scan_timeout_s
         self._min_backoff_s = min_backoff_s
         self._max_backoff_s = max_backoff_s
+        self._stall_timeout_ns = round(stall_timeout_s * 1e9)
+        self._last_rx_monotonic_ns = 0
         self.counters = StreamCounters()
         self.health = SessionHealth()
         self.stream = ImuStream(self.counters, timing=timing)
@@ -259,6 +267,7 @@ class DeviceSession:
         self.health.connected = True
         self.health.address = device.address
         self._queue.put_nowait((0, number, "", b""))  # marks the new connection in order
+        self._decoders = {number: self.driver.early_decoders()}
         self._decoders_settled.clear()
         started = False
         try:
@@ -266,14 +275,15 @@ class DeviceSession:
             self.driver.choose_nudge_method(client)
 
             def enqueue(key: str, payload: bytes) -> None:
-                self._queue.put_nowait((self._clock.monotonic_ns(), number, key, payload))
+                now = self._clock.monotonic_ns()
+                self._last_rx_monotonic_ns = now
+                self._queue.put_nowait((now, number, key, payload))
 
             self._decoders = {number: await self.driver.start(client, enqueue)}
             self._decoders_settled.set()
             started = True
             self._streaming.set()
-            await disconnected.wait()
-            _LOGGER.warning("%s disconnected", self.binding.label)
+            await self._until_disconnected_or_stalled(disconnected)
         finally:
             self._decoders_settled.set()
             self._streaming.clear()
@@ -287,6 +297,25 @@ class DeviceSession:
                         await asyncio.wait_for(self.driver.stop(client), 5)
                 with contextlib.suppress(BleakError, TimeoutError):
                     await asyncio.wait_for(client.disconnect(), 5)
+
+    async def _until_disconnected_or_stalled(self, disconnected: asyncio.Event) -> None:
+        self._last_rx_monotonic_ns = self._clock.monotonic_ns()
+        check_s = max(self._stall_timeout_ns / 4e9, 0.01)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(disconnected.wait(), check_s)
+            if disconnected.is_set():
+                _LOGGER.warning("%s disconnected", self.binding.label)
+                return
+            silent_ns = self._clock.monotonic_ns() - self._last_rx_monotonic_ns
+            if silent_ns > self._stall_timeout_ns:
+                self.health.stalls += 1
+                _LOGGER.warning(
+                    "%s: no data for %.1f s although connected; reconnecting",
+                    self.binding.label,
+                    silent_ns / 1e9,
+                )
+                return
 
     async def _read_battery(self, client: BleakClient) -> None:
         if (
@@ -305,7 +334,7 @@ class DeviceSession:
 
     async def _consume(self) -> None:
         while (item := await self._queue.get()) is not None:
-            if item[1] == self._connection_number and item[1] not in self._decoders:
+            if item[1] == self._connection_number and not self._decoders_settled.is_set():
                 await self._decoders_settled.wait()
             block, steps = self.process(item)
             if block is not None:

@@ -67,18 +67,23 @@ _LOUD_DECODE_ERRORS: Final = 5
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Missing data between two received samples, in UTC ns (never filled).
+    """Missing data between two received samples (never filled).
 
     Attributes
     ----------
     after_ns
-        Time of the last sample received before the gap.
+        UTC of the last sample received before the gap.
     before_ns
-        Time of the first sample received after it.
+        UTC of the first sample received after it.
+    after_device_ns, before_device_ns
+        The same two samples on the device's (stitched) clock: exact for devices that stamp
+        their samples, whatever the UTC mapping's uncertainty (the link's delay).
     """
 
     after_ns: int
     before_ns: int
+    after_device_ns: int | None = None
+    before_device_ns: int | None = None
 
     @property
     def duration_s(self) -> float:
@@ -359,7 +364,7 @@ class ImuStream:
             if is_gap:
                 after = self.mapper.to_utc(previous)
                 before = self.mapper.to_utc(int(t_device[0]))
-                self.counters.gaps.append(Gap(after, before))
+                self.counters.gaps.append(Gap(after, before, previous, int(t_device[0])))
                 gap_before_ns = max(before - after - round(period), 0)
             elif frame.device_first_ns is None and frame.device_last_ns is not None:
                 # contiguous stamped frame: spread the samples from the previous one (PMD)

@@ -68,7 +68,7 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 #: Scenario seconds a rebooting device stays unreachable.
-REBOOT_DOWNTIME_S: Final = 3.0
+REBOOT_DOWNTIME_S: Final = 20.0
 #: Real seconds behind the wearer's clock before a stream warns that it cannot keep up.
 _LAG_WARNING_S: Final = 2.0
 #: Roughly what the in-process link carries next to a collector (samples per second).
@@ -214,6 +214,7 @@ class EmulatedWearable:
         self._faults_fired = 0
         self._generators: dict[float, MotionGenerator] = {}
         self._stream: _Stream | None = None
+        self._streams_held = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._connections: list[Connection] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -280,6 +281,7 @@ class EmulatedWearable:
         self._running = True
         if self.plan.disconnect_at_s or self.plan.reboot_at_s:
             self.spawn(self._fault_loop(), f"{self.name} faults")
+        self.spawn(self._advertising_guard(), f"{self.name} advertising guard")
         self.on_started()
         _LOGGER.info("%r advertising at %s", self, self.address)
 
@@ -362,6 +364,26 @@ class EmulatedWearable:
                 self.stop_stream(f"disconnected (HCI reason 0x{reason:02X})")
 
         connection.on(connection.EVENT_DISCONNECTION, on_disconnection)
+
+    async def _advertising_guard(self) -> None:
+        """Advertise again whenever the device is idle but silent.
+
+        bumble's virtual controllers now and then lose a disconnection that crosses a
+        connection attempt; the device then neither advertises nor is connected, which no
+        real device does for long (its supervision timeout ends the link).
+        """
+        while self._running:
+            await asyncio.sleep(0.25)
+            live = [c for c in self._connections if c.handle in self.device.connections]
+            self._connections[:] = live
+            if not live and not self.device.is_advertising:
+                _LOGGER.info("%r: idle and not advertising; advertising again", self)
+                with contextlib.suppress(Exception):
+                    await self.device.start_advertising(
+                        auto_restart=True,
+                        advertising_interval_min=ADVERTISING_INTERVAL_MS,
+                        advertising_interval_max=ADVERTISING_INTERVAL_MS,
+                    )
 
     async def _drop(self, connection: Connection) -> None:
         with contextlib.suppress(Exception):
@@ -477,7 +499,7 @@ class EmulatedWearable:
         ``payload(first_sample_index, n)`` encodes one frame. Starting while a stream runs
         does nothing.
         """
-        if self._stream is not None:
+        if self._stream is not None or self._streams_held:
             return
         stream = _Stream(connection, name)
         self._stream = stream
@@ -485,6 +507,15 @@ class EmulatedWearable:
             self._paced(stream, characteristic, sample_rate_hz, samples_per_frame, payload),
             name=f"{self.name} {name}",
         )
+
+    def hold_streams(self) -> None:
+        """Stop streaming for good (the end of a run): later start commands are ignored.
+
+        Lets a run end with every frame the emulator logged as sent already on its way,
+        before the collector shuts down.
+        """
+        self._streams_held = True
+        self.stop_stream("streams held")
 
     def stop_stream(self, why: str) -> None:
         """Stop the data stream (idempotent)."""

@@ -1,0 +1,210 @@
+"""The collector under injected faults, judged by the emulators' own logs of what they sent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from collector_support import START_UTC_NS, Collected, run_collect
+
+from sensorhub.model import NS_PER_S
+from sensorhub.sim.faults import FaultSpec
+from sensorhub.sim.scenario import Scenario, Segment
+from sensorhub.sim.wearables import truth_gaps_s
+
+
+def day(minutes: float, seed: int = 21) -> Scenario:
+    """Sitting and walking in turns, ``minutes`` long."""
+    segments = []
+    for i in range(int(minutes // 2)):
+        segments.append(Segment("sitting" if i % 2 == 0 else "walking", 120.0))
+    return Scenario("turns", tuple(segments), seed=seed)
+
+
+def assert_gaps_match_truth(result: Collected, speed: float) -> None:
+    """Every hole in what the device delivered is one recorded gap, with bounds +-1 period.
+
+    Bounds on the device clock must match the emulator's to one sample period; in UTC the
+    gap's length must too, and its position may add the link's delay (up to 50 ms of real
+    time on a loaded machine, i.e. ``speed`` times more of scenario time).
+    """
+    emulator = result.device.emulator
+    truth = truth_gaps_s(emulator.truth)
+    gaps = result.session.counters.gaps
+    assert len(gaps) == len(truth), (len(gaps), len(truth))
+    rate = emulator.truth[0].sample_rate_hz
+    period_s = 1.0 / rate
+    device_zero_ns = emulator.sample_device_time_ns(0, rate)
+    for gap, (after_s, before_s) in zip(gaps, truth, strict=True):
+        assert gap.after_device_ns is not None
+        assert gap.before_device_ns is not None
+        assert (gap.after_device_ns - device_zero_ns) / NS_PER_S == pytest.approx(
+            after_s, abs=period_s
+        )
+        assert (gap.before_device_ns - device_zero_ns) / NS_PER_S == pytest.approx(
+            before_s, abs=period_s
+        )
+        assert (gap.before_ns - gap.after_ns) / NS_PER_S == pytest.approx(
+            before_s - after_s, abs=period_s
+        )
+        assert (gap.after_ns - START_UTC_NS) / NS_PER_S == pytest.approx(
+            after_s, abs=period_s + 0.05 * speed
+        )
+
+
+def by_model(results: list[Collected]) -> dict[str, Collected]:
+    return {r.device.binding.profile: r for r in results}
+
+
+def last_sample_s(result: Collected) -> float:
+    return (result.blocks[-1].end_ns - START_UTC_NS) / NS_PER_S
+
+
+# ------------------------------------------------------------------ 50 disconnects
+
+DISCONNECT_SPEED = 50.0
+DISCONNECT_SCENARIO = day(8)
+
+
+@pytest.fixture(scope="module")
+def disconnect_run() -> dict[str, Collected]:
+    return by_model(
+        run_collect(
+            ["open-imu", "polar-h10"],
+            DISCONNECT_SCENARIO,
+            speed=DISCONNECT_SPEED,
+            until_s=DISCONNECT_SCENARIO.duration_s,
+            faults=FaultSpec(disconnects=50),
+            fault_window_s=DISCONNECT_SCENARIO.duration_s - 30,
+        )
+    )
+
+
+@pytest.mark.parametrize("model", ["open-imu", "polar-h10"])
+def test_after_50_disconnects_the_collector_still_streams_and_records_every_gap(
+    disconnect_run: dict[str, Collected], model: str
+) -> None:
+    result = disconnect_run[model]
+    emulator, session = result.device.emulator, result.session
+    assert sum(e.kind == "disconnect" for e in emulator.events) == 50
+    # every link drop was followed by a reconnection (a drop while the collector was still
+    # reconnecting from the previous one drops no link)
+    assert session.health.connects >= len(session.counters.gaps) + 1 > 30
+    # zero samples lost except inside the faults: all that was sent arrived
+    assert result.samples == emulator.samples("sent")
+    # still streaming at the end
+    assert last_sample_s(result) > DISCONNECT_SCENARIO.duration_s - 5
+    assert_gaps_match_truth(result, DISCONNECT_SPEED)
+
+
+# ------------------------------------------------------------------ corrupted packets
+
+CORRUPT_MODELS = ["polar-h10", "polar-verity-sense", "open-imu", "metawear", "rsc-footpod"]
+
+
+@pytest.fixture(scope="module")
+def corrupt_run() -> dict[str, Collected]:
+    return by_model(
+        run_collect(
+            CORRUPT_MODELS, day(6), speed=100.0, until_s=200.0, faults=FaultSpec(corrupt=0.05)
+        )
+    )
+
+
+@pytest.mark.parametrize("model", CORRUPT_MODELS)
+def test_corrupted_packets_never_stop_a_stream(
+    corrupt_run: dict[str, Collected], model: str
+) -> None:
+    result = corrupt_run[model]
+    emulator, counters = result.device.emulator, result.session.counters
+    corrupted = len(emulator.frames("corrupted"))
+    assert corrupted >= 2
+    assert counters.decode_errors == corrupted
+    if model == "rsc-footpod":
+        assert counters.measurements >= emulator.samples("sent")
+        return
+    assert result.samples == emulator.samples("sent")
+    assert last_sample_s(result) > 185
+    if model != "metawear":  # MetaWear frames carry no counter or time: holes are invisible
+        assert_gaps_match_truth(result, 100.0)
+
+
+# ------------------------------------------------------------------ reboots, refusals
+
+REBOOT_SPEED = 100.0
+
+
+@pytest.fixture(scope="module")
+def reboot_run() -> dict[str, Collected]:
+    return by_model(
+        run_collect(
+            ["polar-h10", "open-imu", "infinitime"],
+            day(6),
+            speed=REBOOT_SPEED,
+            until_s=240.0,
+            faults=FaultSpec(reboot=1, refuse=3),
+            fault_window_s=150.0,
+        )
+    )
+
+
+@pytest.mark.parametrize("model", ["polar-h10", "open-imu", "infinitime"])
+def test_a_rebooting_device_is_picked_up_again(
+    reboot_run: dict[str, Collected], model: str
+) -> None:
+    result = reboot_run[model]
+    emulator, session = result.device.emulator, result.session
+    assert sum(e.kind == "refuse" for e in emulator.events) >= 3
+    [reboot] = [e for e in emulator.events if e.kind == "reboot"]
+    assert emulator.boot == 1
+    after = [f for f in emulator.frames("sent") if f.boot == 1]
+    assert after, "the device streamed again after its reboot"
+    assert result.samples == emulator.samples("sent")
+    [gap] = session.counters.gaps
+    if model != "infinitime":  # unstamped: nothing to step
+        assert session.counters.clock_steps == 1  # the device clock restarted
+    # the gap covers the reboot and the reconnection, placed from host time
+    link_delay_s = 0.05 * REBOOT_SPEED
+    gap_after_s = (gap.after_ns - START_UTC_NS) / NS_PER_S
+    gap_before_s = (gap.before_ns - START_UTC_NS) / NS_PER_S
+    assert gap_after_s <= reboot.scenario_time_s + link_delay_s
+    assert gap_before_s >= reboot.scenario_time_s
+    assert gap_before_s == pytest.approx(after[0].first_time_s, abs=link_delay_s)
+    t = np.concatenate([b.t_ns for b in result.blocks])
+    assert np.all(np.diff(t) > 0)
+
+
+# ------------------------------------------------------------------ clock skew and steps
+
+SKEW_PPM = 500.0
+
+
+@pytest.fixture(scope="module")
+def skew_run() -> dict[str, Collected]:
+    return by_model(
+        run_collect(
+            ["open-imu", "polar-h10"],
+            day(8),
+            speed=100.0,
+            until_s=420.0,
+            faults=FaultSpec(skew_ppm=SKEW_PPM, jump_s=30),
+        )
+    )
+
+
+@pytest.mark.parametrize("model", ["open-imu", "polar-h10"])
+def test_clock_skew_is_corrected_and_a_jump_is_not_a_gap(
+    skew_run: dict[str, Collected], model: str
+) -> None:
+    result = skew_run[model]
+    counters, mapper = result.session.counters, result.session.stream.mapper
+    assert counters.clock_steps == 1
+    assert not counters.gaps  # a clock step is not missing data
+    emulator = result.device.emulator
+    assert result.samples == emulator.samples("sent")
+    # The device clock runs 500 ppm fast: the fitted line says so. (How closely the mapped
+    # times follow is tested with realistic link delays in tests/ble/test_timesync.py; here
+    # host time is compressed 100x, and so is the delay noise.)
+    assert mapper.state.skew_ppm == pytest.approx(-SKEW_PPM, abs=120)
+    # the times stay strictly increasing across the step
+    t = np.concatenate([b.t_ns for b in result.blocks])
+    assert np.all(np.diff(t) > 0)
