@@ -1,10 +1,15 @@
 """Wiring: collector -> pipeline -> store -> nudges, one asyncio TaskGroup per hub.
 
 Each wearer has one :class:`WearerRuntime`: a streaming detection :class:`Pipeline`, a
-:class:`NudgeEngine` and the band to buzz. Blocks from the wearer's devices are folded in
-order; events and epochs go to the store; the live state (current posture and bout) is
-written a few times a second of host time for the dashboard. If the database goes away,
-events stay queued in memory and are written when it comes back: nothing is lost.
+:class:`NudgeEngine` and the devices that can nudge. Blocks from the wearer's primary motion
+device are folded in order; events and epochs go to the store; the live state (current
+posture and bout) is written a few times a second of host time for the dashboard. If the
+database goes away, events stay queued in memory and are written when it comes back: nothing
+is lost.
+
+:func:`run_sessions` runs every device session of a hub in one TaskGroup and writes device
+health (battery, RSSI, last seen, stream counters) to the store; :func:`session_summary`
+is the per-device JSON summary ``sensorhub run`` prints on exit.
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from firmware_protocols.sig import AlertLevel
-from sensorhub.ble.session import PolarPmdSession
+from sensorhub.ble.clock import Clock
+from sensorhub.ble.session import BleakBackend, DeviceSession
+from sensorhub.ble.streams import StreamTiming
+from sensorhub.config import HubConfig
 from sensorhub.errors import StorageError
-from sensorhub.model import EpochSummary, Event, Placement, SampleBlock
+from sensorhub.model import NS_PER_S, EpochSummary, Event, Placement, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline
-from sensorhub.store import DeviceRecord, NudgeRecord, Repository
+from sensorhub.store import DeviceRecord, NudgeRecord, Repository, utc_from_ns
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -63,12 +72,22 @@ class WearerRuntime:
         self.pipeline = Pipeline(placement)
         self.nudges = NudgeEngine(nudge_settings or NudgeSettings())
         self.repository = repository
-        self.band: PolarPmdSession | None = None
+        #: Devices that may nudge this wearer, best first (the first that delivers wins).
+        self.bands: list[DeviceSession] = []
         self._live_interval_s = live_interval_s
         self._last_live_write = 0.0
         self._last_device_ns = 0
         self._pending = _Pending()
         self._lock = asyncio.Lock()
+
+    @property
+    def band(self) -> DeviceSession | None:
+        """The preferred nudge device (the first of :attr:`bands`)."""
+        return self.bands[0] if self.bands else None
+
+    @band.setter
+    def band(self, session: DeviceSession | None) -> None:
+        self.bands = [] if session is None else [session]
 
     async def on_block(self, block: SampleBlock) -> None:
         """Fold one block in: detect, store, nudge."""
@@ -90,7 +109,11 @@ class WearerRuntime:
 
     async def _deliver(self, decision: NudgeDecision, now_ns: int) -> None:
         level = AlertLevel.MILD if decision.level == 1 else AlertLevel.HIGH
-        delivery = "failed: no band to buzz" if self.band is None else await self.band.buzz(level)
+        delivery = "dashboard-only"
+        for band in self.bands:
+            delivery = await band.nudge(level, decision.message)
+            if delivery == "delivered":
+                break
         _LOGGER.info("nudge for %s (%s): %s", self.wearer_id, delivery, decision.message)
         self._pending.nudges.append(
             NudgeRecord(
@@ -148,7 +171,7 @@ class WearerRuntime:
 
 
 async def run_sessions(
-    sessions: Sequence[PolarPmdSession],
+    sessions: Sequence[DeviceSession],
     runtimes: Sequence[WearerRuntime],
     repository: Repository,
     *,
@@ -181,7 +204,23 @@ async def run_sessions(
             _LOGGER.error("could not write device health: %s", exc)
 
 
-def _write_health(sessions: Sequence[PolarPmdSession], repository: Repository) -> None:
+def health_counters(session: DeviceSession) -> dict[str, int]:
+    """The counters stored with a device (whole numbers only: the dashboard shows them)."""
+    health = session.health
+    counters = {
+        **session.counters.as_dict(),
+        "connects": health.connects,
+        "reconnects": health.reconnects,
+        "stalls": health.stalls,
+        "nudges_delivered": health.nudges_delivered,
+        "nudges_failed": health.nudges_failed,
+    }
+    if health.rssi_dbm is not None:
+        counters["rssi_dbm"] = health.rssi_dbm
+    return counters
+
+
+def _write_health(sessions: Sequence[DeviceSession], repository: Repository) -> None:
     for session in sessions:
         if session.health.address is None:
             continue
@@ -194,10 +233,96 @@ def _write_health(sessions: Sequence[PolarPmdSession], repository: Repository) -
                 placement=session.binding.placement,
                 battery_pct=session.health.battery_pct,
                 last_seen_ns=session.health.last_seen_utc_ns,
-                counters={
-                    **session.counters.as_dict(),
-                    "connects": session.health.connects,
-                    "reconnects": session.health.reconnects,
-                },
+                counters=health_counters(session),
             )
         )
+
+
+def _iso(utc_ns: int) -> str:
+    return utc_from_ns(utc_ns).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def session_summary(session: DeviceSession) -> dict[str, Any]:
+    """What one device delivered, for the JSON summary of ``sensorhub run``."""
+    counters, health = session.counters, session.health
+    return {
+        "device": session.binding.label,
+        "wearer": session.binding.wearer_id,
+        "profile": session.binding.profile,
+        "placement": session.binding.placement,
+        "address": health.address,
+        "frames": counters.frames,
+        "samples": counters.samples,
+        "measurements": counters.measurements,
+        "gaps": [
+            {
+                "after": _iso(gap.after_ns),
+                "before": _iso(gap.before_ns),
+                "duration_s": round((gap.before_ns - gap.after_ns) / NS_PER_S, 3),
+            }
+            for gap in counters.gaps
+        ],
+        "duplicates": counters.duplicates,
+        "out_of_order": counters.out_of_order,
+        "decode_errors": counters.decode_errors,
+        "clock_steps": counters.clock_steps,
+        "connects": health.connects,
+        "reconnects": health.reconnects,
+        "stalls": health.stalls,
+        "nudge_method": session.nudge_method or "dashboard-only",
+        "nudges_delivered": health.nudges_delivered,
+        "nudges_failed": health.nudges_failed,
+        "battery_pct": health.battery_pct,
+        "rssi_dbm": health.rssi_dbm,
+        "last_seen": None if health.last_seen_utc_ns is None else _iso(health.last_seen_utc_ns),
+    }
+
+
+@dataclass
+class Hub:
+    """Everything a hub runs: one session per device, one runtime per wearer."""
+
+    sessions: list[DeviceSession]
+    runtimes: list[WearerRuntime]
+
+
+def build_hub(
+    config: HubConfig,
+    repository: Repository,
+    *,
+    backend: BleakBackend,
+    clock: Clock,
+    timing: StreamTiming | None = None,
+    **session_options: Any,
+) -> Hub:
+    """Sessions and runtimes for a hub config (the same for real and emulated devices).
+
+    Each wearer's primary motion device (:meth:`HubConfig.primary_device`) feeds the
+    wearer's pipeline; every device that can nudge is offered to the wearer's runtime, in
+    file order. ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff).
+    """
+    sessions: list[DeviceSession] = []
+    runtimes: list[WearerRuntime] = []
+    for wearer in config.wearers:
+        repository.ensure_wearer(wearer.id, wearer.name, timezone=wearer.timezone)
+        primary = config.primary_device(wearer.id)
+        placement = Placement(primary.placement) if primary else Placement.WRIST
+        runtime = WearerRuntime(wearer.id, placement, repository, nudge_settings=wearer.nudges)
+        runtimes.append(runtime)
+        for device in config.devices_of(wearer.id):
+
+            async def ignore(_block: SampleBlock) -> None:
+                return None
+
+            session = DeviceSession(
+                device.binding,
+                backend=backend,
+                clock=clock,
+                on_block=runtime.on_block if device is primary else ignore,
+                settings=device.settings,
+                timing=timing,
+                **session_options,
+            )
+            sessions.append(session)
+            runtime.bands.append(session)
+    return Hub(sessions, runtimes)

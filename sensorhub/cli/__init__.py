@@ -15,7 +15,7 @@ from types import ModuleType
 from sensorhub.errors import SensorhubError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("demo", "dashboard", "analyze", "decode", "devices", "db")
+SUBCOMMANDS = ("demo", "dashboard", "scan", "run", "analyze", "decode", "devices", "db")
 
 
 def _modules() -> list[ModuleType]:

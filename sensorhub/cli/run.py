@@ -1,0 +1,242 @@
+"""``sensorhub run``: collect from the devices of a hub config, or from emulated ones.
+
+``sensorhub run --config hub.toml`` collects from real bands through the platform's Bluetooth
+stack. ``sensorhub run --simulate SCENARIO --devices N --speed X --faults SPEC --db URL``
+runs the very same code (sessions, pipeline, store, nudges) against N emulated wearables on a
+virtual radio: only the bleak backend, the host clock (time-compressed) and the time-mapping
+thresholds differ. On exit (Ctrl-C, SIGTERM, or the end of the scenario when simulating) it
+prints one JSON summary per device: profile, frames, samples, gaps with their bounds,
+duplicates, decode errors, reconnects and nudges delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sensorhub.ble.clock import SystemClock
+from sensorhub.ble.session import BleakBackend
+from sensorhub.config import load_config, simulated_config
+from sensorhub.errors import ConfigError
+from sensorhub.model import NS_PER_S
+from sensorhub.service import build_hub, run_sessions, session_summary
+from sensorhub.store import Store
+
+SUMMARY_SCHEMA = "sensorhub.run-summary/1"
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    from sensorhub.sim.faults import FAULT_SPEC_HELP
+
+    parser = subparsers.add_parser(
+        "run",
+        help="collect from the bands of a hub config (or from emulated ones)",
+        description="Collect motion data from every device in the hub config, run the "
+        "detection pipeline, store events and send nudges, until Ctrl-C. With --simulate, run "
+        "the same collector against emulated wearables on a virtual radio. On exit, print a "
+        "JSON summary per device.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="fault SPEC (--faults): " + FAULT_SPEC_HELP + "\n\nexamples:\n"
+        "  sensorhub run --config hub.toml\n"
+        "  sensorhub run --simulate office-day --devices 8 --speed 60 --db sqlite:///var/sim.db\n"
+        "  sensorhub run --simulate gait-check --devices 2 --faults disconnects=5,corrupt=0.01\n"
+        "  sensorhub run --simulate list",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="HUB.toml", help="hub config (see sensorhub.config)")
+    source.add_argument(
+        "--simulate",
+        metavar="SCENARIO",
+        nargs="?",
+        const="office-day",
+        help="collect from emulated wearables living SCENARIO (default office-day; "
+        "'list' names the built-in scenarios)",
+    )
+    parser.add_argument(
+        "--devices", type=int, default=1, metavar="N",
+        help="emulated devices (profiles taken in turn: open-imu, polar-h10, ...; default 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profiles", metavar="P1,P2", help="emulated profiles instead of the default rotation"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=60.0,
+        help="time compression when simulating: wearer seconds per real second (%(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--faults", default="", metavar="SPEC", help="faults injected into every emulated device"
+    )
+    parser.add_argument("--db", metavar="URL", help="database URL (overrides the config's)")
+    parser.add_argument(
+        "--duration", type=float, default=None, metavar="SECONDS",
+        help="stop after this many seconds of the wearers' time (default: the whole scenario "
+        "when simulating, forever with --config)",
+    )  # fmt: skip
+    parser.add_argument("--summary", metavar="FILE", help="also write the JSON summary here")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect until stopped; print the JSON summary."""
+    if args.simulate == "list":
+        from sensorhub.sim.scenario import SCENARIOS
+
+        for name, scenario in SCENARIOS.items():
+            minutes = scenario.duration_s / 60
+            print(f"{name:12s} {minutes:6.1f} min  {scenario.description}")
+        return 0
+    if args.simulate is not None:
+        summary = asyncio.run(_simulate(args))
+    else:
+        summary = asyncio.run(_collect(args))
+    text = json.dumps(summary, indent=2)
+    print(text)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    return 0
+
+
+async def _until_stopped(
+    collect: asyncio.Task[None],
+    timeout_s: float | None,
+    before_cancel: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Wait for Ctrl-C, SIGTERM or the timeout; then stop collecting cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({collect, stopper}, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        if before_cancel is not None and not collect.done():
+            await before_cancel()
+        collect.cancel()
+        results = await asyncio.gather(collect, return_exceptions=True)
+    if isinstance(results[0], Exception):
+        raise results[0]
+
+
+def _summary(sessions: list[Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "schema": SUMMARY_SCHEMA,
+        **extra,
+        "devices": [session_summary(s) for s in sessions],
+    }
+
+
+async def _collect(args: argparse.Namespace) -> dict[str, Any]:
+    config = load_config(args.config)
+    if not config.devices:
+        raise ConfigError(f"{args.config}: no [[devices]]; add one with `sensorhub devices add`")
+    store = Store.open(args.db or config.db_url)
+    try:
+        hub = build_hub(config, store.repository, backend=BleakBackend(), clock=SystemClock())
+        print(
+            f"sensorhub run: collecting from {len(hub.sessions)} device(s); Ctrl-C to stop",
+            file=sys.stderr,
+        )
+        collect = asyncio.create_task(run_sessions(hub.sessions, hub.runtimes, store.repository))
+        await _until_stopped(collect, args.duration)
+        return _summary(hub.sessions, config=str(args.config))
+    finally:
+        store.close()
+
+
+async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
+    from sensorhub.sim.backend import VirtualAir
+    from sensorhub.sim.faults import FaultSpec
+    from sensorhub.sim.fleet import FLEET_ORDER, SimulatedFleet
+    from sensorhub.sim.scenario import get_scenario
+
+    try:
+        scenario = get_scenario(args.simulate)
+        faults = FaultSpec.parse(args.faults)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(str(exc.args[0])) from None
+    if args.devices < 1 or not args.speed > 0:
+        raise ConfigError("--devices must be at least 1 and --speed positive")
+    profiles = (
+        [p.strip() for p in args.profiles.split(",") if p.strip()]
+        if args.profiles
+        else [FLEET_ORDER[i % len(FLEET_ORDER)] for i in range(args.devices)]
+    )
+    db_url = args.db or "sqlite:///var/simulation.db"
+    today = dt.datetime.now(dt.UTC).date()
+    start_utc_ns = (
+        int(dt.datetime(today.year, today.month, today.day, 8, tzinfo=dt.UTC).timestamp())
+        * NS_PER_S
+    )
+    air = VirtualAir()
+    try:
+        fleet = SimulatedFleet(
+            air, scenario, profiles, speed=args.speed, start_utc_ns=start_utc_ns, faults=faults
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    config = simulated_config([(d.binding, d.settings) for d in fleet.devices], db_url)
+    store = Store.open(db_url)
+    try:
+        async with fleet:
+            hub = build_hub(
+                config,
+                store.repository,
+                backend=fleet.backend,
+                clock=fleet.clock(),
+                timing=fleet.timing,
+                connect_timeout_s=5.0,
+                min_backoff_s=0.02,
+                max_backoff_s=1.0,
+                stall_timeout_s=2.0,
+            )
+            duration_s = args.duration if args.duration is not None else scenario.duration_s
+            print(
+                f"sensorhub run: {len(profiles)} emulated device(s) ({', '.join(profiles)}), "
+                f"scenario {scenario.name!r} at {args.speed:g}x ({duration_s / args.speed:.0f} s); "
+                f"faults: {faults or 'none'}; database {db_url}",
+                file=sys.stderr,
+            )
+            collect = asyncio.create_task(
+                run_sessions(hub.sessions, hub.runtimes, store.repository)
+            )
+
+            async def drain() -> None:
+                # Stop the emulators first, so that every frame they logged as sent is in
+                # the collector's hands before it stops.
+                for device in fleet.devices:
+                    device.emulator.hold_streams()
+                await asyncio.sleep(0.5)
+
+            await _until_stopped(
+                collect, (duration_s - fleet.scenario_elapsed_s()) / args.speed, drain
+            )
+        sent = {
+            d.binding.label: {
+                "frames_sent": len(d.emulator.frames("sent")),
+                "samples_sent": d.emulator.samples("sent"),
+                "frames_lost": len(d.emulator.frames("lost")),
+                "frames_corrupted": len(d.emulator.frames("corrupted")),
+                "faults": [f"{e.kind}@{e.scenario_time_s:.1f}s" for e in d.emulator.events],
+            }
+            for d in fleet.devices
+        }
+        summary = _summary(
+            hub.sessions, scenario=scenario.name, speed=args.speed, faults=str(faults)
+        )
+        for device_summary in summary["devices"]:
+            device_summary["emulator"] = sent[device_summary["device"]]
+        return summary
+    finally:
+        store.close()
