@@ -15,7 +15,17 @@ from types import ModuleType
 from sensorhub.errors import SensorhubError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = ("demo", "dashboard", "scan", "run", "analyze", "decode", "devices", "db")
+SUBCOMMANDS = (
+    "demo",
+    "dashboard",
+    "scan",
+    "run",
+    "analyze",
+    "decode",
+    "devices",
+    "devices_add",
+    "db",
+)
 
 
 def _modules() -> list[ModuleType]:
