@@ -199,13 +199,16 @@ def iter_blocks(rec: Recording, *, block_s: float = 600.0) -> Iterator[SampleBlo
     n = len(rec)
     fs = rec.nominal_fs_hz
     step = max(1, round(block_s * fs))
+    dt = NS_PER_S / rec.fs_hz if rec.t_s is None else math.nan
     for i in range(0, n, step):
         j = min(n, i + step)
         acc = np.asarray(rec.acc_g[i:j], dtype=np.float64)
         if rec.t_s is not None:
             t_ns = np.round((rec.t_s[i:j] - rec.t_s[0]) * NS_PER_S).astype(np.int64)
+        elif dt == round(dt):  # whole nanoseconds per sample: exact integer times
+            t_ns = np.arange(i, j, dtype=np.int64) * round(dt)
         else:
-            t_ns = np.round(np.arange(i, j) * (NS_PER_S / rec.fs_hz)).astype(np.int64)
+            t_ns = np.round(np.arange(i, j) * dt).astype(np.int64)
         gyro = None if rec.gyro_dps is None else np.asarray(rec.gyro_dps[i:j], dtype=np.float64)
         if not np.all(np.isfinite(acc)):
             bad = ~np.all(np.isfinite(acc), axis=1)

@@ -259,13 +259,19 @@ def _periodicity(
         which = np.zeros(m, dtype=np.intp)
         pos = starts
     out = np.empty((5, m))
+    nfft = _ac_plan(width, fs_hz)[1]
+    # work buffers shared by the blocks: only the data parts are written, the zero padding of
+    # the windows and the zeros outside the locomotion band stay as they are
+    buf = np.zeros((3, min(m, _BLOCK), nfft))
+    power = np.zeros((2, min(m, _BLOCK), nfft // 2 + 1))
     for i in range(0, m, _BLOCK):  # blocks of windows small enough to stay in cache
         sl = slice(i, min(m, i + _BLOCK))
         if len(phases) == 1:
             xw = phases[0][:, pos[sl]]
         else:
             xw = np.where(which[sl, None] == 0, phases[0][:, pos[sl]], phases[1][:, pos[sl]])
-        out[:, sl] = _periodicity_block(xw, fs_hz, up[sl])
+        n_sl = sl.stop - sl.start
+        out[:, sl] = _periodicity_block(xw, fs_hz, up[sl], buf[:, :n_sl], power[:, :n_sl])
     return out[0], out[1], out[2], out[3], out[4]
 
 
@@ -274,12 +280,20 @@ _BLOCK = 128
 
 
 def _periodicity_block(
-    xw: NDArray[np.float64], fs_hz: float, up: NDArray[np.float64]
+    xw: NDArray[np.float64],
+    fs_hz: float,
+    up: NDArray[np.float64],
+    buf: NDArray[np.float64],
+    power: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """:func:`_periodicity` of windows ``xw`` (3, m, width); returns its five rows stacked."""
+    """:func:`_periodicity` of windows ``xw`` (3, m, width); returns its five rows stacked.
+
+    ``buf`` (3, m, nfft) and ``power`` (2, m, nfft // 2 + 1) are work arrays that must be zero
+    beyond the window length and outside the locomotion band respectively (this function only
+    writes inside those parts).
+    """
     _, m, width = xw.shape
     max_lag, nfft, b0, b1, lo, hi = _ac_plan(width, fs_hz)
-    buf = np.zeros((3, m, nfft))
     np.subtract(xw, xw.mean(axis=2, keepdims=True), out=buf[:, :, :width])
     # the locomotion band of each axis' spectrum, as interleaved (re, im) pairs: (3, m, 2 * band)
     spec = np.fft.rfft(buf, axis=2).view(np.float64)[:, :, 2 * b0 : 2 * b1]
@@ -291,7 +305,6 @@ def _periodicity_block(
     spec_v += spec[2] * u[2]
     sq = spec * spec
     sq_v = spec_v * spec_v
-    power = np.zeros((2, m, nfft // 2 + 1))
     power[0, :, b0:b1] = sq_v[:, 0::2] + sq_v[:, 1::2]  # vertical
     pw = sq[:, :, 0::2] + sq[:, :, 1::2]
     power[1, :, b0:b1] = pw[0] + pw[1] + pw[2]  # whole vector: summed over axes
