@@ -185,7 +185,11 @@ async def run_sessions(
     async def report_health() -> None:
         while True:
             await asyncio.sleep(health_interval_s)
-            await asyncio.to_thread(_write_health, sessions, repository)
+            try:
+                await asyncio.to_thread(_write_health, sessions, repository)
+            except StorageError as exc:
+                # collection goes on; health is written again at the next interval
+                _LOGGER.error("could not write device health: %s", exc)
 
     try:
         async with asyncio.TaskGroup() as group:

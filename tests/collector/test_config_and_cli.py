@@ -1,0 +1,166 @@
+"""Hub config (errors that say where and what to do), `devices add`, `scan` and `run`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sensorhub.cli import main
+from sensorhub.config import DeviceConfig, append_device, load_config, parse_config
+from sensorhub.errors import ConfigError
+from sensorhub.sim.faults import FaultSpec
+
+GOOD = """\
+[hub]
+db = "sqlite:///var/hub.db"
+
+[[wearers]]
+id = "ada"
+name = "Ada"
+timezone = "Europe/Berlin"
+
+[wearers.nudges]
+sitting_limit_min = 25
+quiet_hours = "22-7"
+
+[[devices]]
+wearer = "ada"
+profile = "open-imu"
+name = "OpenIMU 0001"
+rate_hz = 50
+
+[[devices]]
+wearer = "ada"
+profile = "infinitime"
+address = "C0:11:22:33:44:55"
+"""
+
+
+def test_a_good_config_loads_with_defaults_filled_in() -> None:
+    config = parse_config(GOOD)
+    [ada] = config.wearers
+    assert ada.timezone == "Europe/Berlin"
+    assert ada.nudges.sitting_limit_s == 25 * 60
+    assert (ada.nudges.quiet_start_hour, ada.nudges.quiet_end_hour) == (22, 7)
+    imu, watch = config.devices
+    assert imu.placement == "lower_back"  # the profile's default
+    assert watch.placement == "wrist"
+    assert config.primary_device("ada") is imu
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ('profile = "infinitime"', 'profile = "fitbit"'),
+            r"line 19: devices\[1\]\.profile: unknown device model 'fitbit'",
+        ),
+        (
+            ('wearer = "ada"\nprofile = "open-imu"', 'wearer = "bob"\nprofile = "open-imu"'),
+            r"line 13: devices\[0\]\.wearer: no wearer with id 'bob'; add a \[\[wearers\]\]",
+        ),
+        (
+            (
+                '"open-imu"\nname = "OpenIMU 0001"\nrate_hz = 50',
+                '"polar-h10"\nname = "H10"\nrate_hz = 30',
+            ),
+            r"line 13: devices\[0\]\.rate_hz: a polar-h10 does not sample at 30 Hz; "
+            r"use one of: 25, 50, 100, 200",
+        ),
+        (("rate_hz = 50", "rate_hz = -5"), r"devices\[0\]\.rate_hz: -5 is not a rate"),
+        (
+            ('address = "C0:11:22:33:44:55"', 'address = "C0:11"'),
+            r"devices\[1\]\.address: 'C0:11' is not a Bluetooth address; write it as",
+        ),
+        (
+            ('timezone = "Europe/Berlin"', 'timezone = "Mars/Olympus"'),
+            r"wearers\[0\]\.timezone: unknown time zone 'Mars/Olympus'; use an IANA name",
+        ),
+        (("rate_hz = 50", "rat_hz = 50"), r"devices\[0\]\.rat_hz: unknown key; allowed keys:"),
+        (
+            ('quiet_hours = "22-7"', 'quiet_hours = "late"'),
+            r"quiet_hours: 'late' is not a range of whole hours",
+        ),
+        (("[hub]", "[hub"), r"hub.toml: not valid TOML: .*line 1.*; fix the syntax there"),
+    ],
+)
+def test_config_errors_name_the_file_line_key_and_fix(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(GOOD.replace(*change))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="sensorhub devices add"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_append_device_keeps_comments_and_refuses_invalid_bindings(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text("# my hub\n" + GOOD)
+    config = append_device(path, DeviceConfig("bob", "polar-h10", "chest", name="Polar H10 1"))
+    assert [w.id for w in config.wearers] == ["ada", "bob"]
+    assert path.read_text().startswith("# my hub\n")
+    before = path.read_text()
+    with pytest.raises(ConfigError, match="listed twice"):
+        append_device(path, DeviceConfig("ada", "polar-h10", "chest", name="Polar H10 1"))
+    assert path.read_text() == before  # nothing written
+
+
+def test_devices_add_command_writes_a_new_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hub.toml"
+    argv = ["devices", "add", "--config", str(path), "--wearer", "ada", "--profile", "thingy52"]
+    assert main([*argv, "--name", "Thingy 7"]) == 0
+    assert main([*argv, "--address", "C0:11:22:33:44:66", "--placement", "thigh"]) == 0
+    config = load_config(path)
+    assert [(d.profile, d.placement) for d in config.devices] == [
+        ("thingy52", "pocket"),
+        ("thingy52", "thigh"),
+    ]
+    assert main(["devices", "--json"]) == 0  # the listing still works
+    assert '"devices"' in capsys.readouterr().out
+
+
+def test_scan_lists_emulated_devices_with_profile_and_rssi(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["scan", "--simulate", "3", "--json", "--timeout", "0.5"]) == 0
+    rows = json.loads(capsys.readouterr().out)["devices"]
+    assert sorted(r["profile"] for r in rows) == ["open-imu", "polar-h10", "polar-verity-sense"]
+    assert all(r["rssi_dbm"] is not None and r["address"] for r in rows)
+
+
+def test_run_simulate_prints_a_json_summary_per_device(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'sim.db'}"
+    argv = ["run", "--simulate", "gait-check", "--profiles", "open-imu,polar-h10"]
+    argv += ["--speed", "60", "--duration", "90", "--faults", "disconnects=2,corrupt=0.02"]
+    assert main([*argv, "--db", db]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["faults"] == "disconnects=2,corrupt=0.02"
+    for device in summary["devices"]:
+        assert device["samples"] == device["emulator"]["samples_sent"] > 0
+        assert device["decode_errors"] == device["emulator"]["frames_corrupted"]
+        assert {"profile", "frames", "gaps", "duplicates", "reconnects", "nudges_delivered"} <= set(
+            device
+        )
+
+
+def test_run_lists_scenarios_and_documents_the_fault_spec(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--simulate", "list"]) == 0
+    assert "office-day" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "disconnects=N" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="bad fault 'disconects=5': use key=value with keys"):
+        FaultSpec.parse("disconects=5")
