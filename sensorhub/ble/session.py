@@ -209,7 +209,7 @@ class DeviceSession:
     async def run(self) -> None:
         """Collect until cancelled: find, connect, stream; reconnect with backoff on loss."""
         attempt = 0
-        consumer = asyncio.create_task(self._consume(), name=f"decode {self.binding.label}")
+        consumer = asyncio.create_task(self.consume(), name=f"decode {self.binding.label}")
         try:
             while True:
                 try:
@@ -275,9 +275,7 @@ class DeviceSession:
             self.driver.choose_nudge_method(client)
 
             def enqueue(key: str, payload: bytes) -> None:
-                now = self._clock.monotonic_ns()
-                self._last_rx_monotonic_ns = now
-                self._queue.put_nowait((now, number, key, payload))
+                self.on_notification(number, key, payload)
 
             self._decoders = {number: await self.driver.start(client, enqueue)}
             self._decoders_settled.set()
@@ -332,7 +330,18 @@ class DeviceSession:
 
     # ---------------------------------------------------------------- receive path
 
-    async def _consume(self) -> None:
+    def on_notification(self, connection_number: int, key: str, payload: bytes) -> None:
+        """What bleak's notification callback does: stamp with the host clock and enqueue."""
+        now = self._clock.monotonic_ns()
+        self._last_rx_monotonic_ns = now
+        self._queue.put_nowait((now, connection_number, key, payload))
+
+    def end_of_stream(self) -> None:
+        """Let :meth:`consume` return once the queue is drained (benchmark replays)."""
+        self._queue.put_nowait(None)
+
+    async def consume(self) -> None:
+        """Decode queued notifications and forward them, until :meth:`end_of_stream`."""
         while (item := await self._queue.get()) is not None:
             if item[1] == self._connection_number and not self._decoders_settled.is_set():
                 await self._decoders_settled.wait()
