@@ -42,11 +42,19 @@ layers: $(STAMP)
 test: $(STAMP) $(SYSSTAMP) lint typecheck layers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# scikit-digital-health, timed beside sensorhub by the analysis benchmark, lives in its own
+# environment so its pins never touch the project's.
+SKDH_VENV := .venv-skdh
+$(SKDH_VENV)/.installed:
+	@test -x $(SKDH_VENV)/bin/python || $(PYTHON) -m venv $(SKDH_VENV)
+	$(SKDH_VENV)/bin/python -m pip install --quiet 'scikit-digital-health>=0.17'
+	@touch $@
+
+bench: $(STAMP) $(SKDH_VENV)/.installed
+	SKDH_PYTHON=$(SKDH_VENV)/bin/python $(BIN)/python -m bench
 
 eval: $(STAMP)
 	$(BIN)/python -m eval
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SKDH_VENV) .mypy_cache .ruff_cache .pytest_cache
