@@ -375,7 +375,10 @@ class Pipeline:
         )[0]
         now = int(feats.k[-1] + 1) * NS_PER_S
         if len(rows) == 0:
-            self._gait.add(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), now)
+            self._gait.add(
+                np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0),
+                self._step_horizon(now),
+            )  # fmt: skip
             events.extend(self._gait.bouts_)
             self._count_steps(self._gait.steps_, feats.k, per_frame)
             return per_frame
@@ -416,10 +419,28 @@ class Pipeline:
             t, r = self._add_contralateral(t, r, stride_mode)
             exc = np.full(len(t), np.nan)
         fr = rows[r]
-        self._gait.add(t, feats.step_regularity[fr], feats.stride_regularity[fr], exc, now)
+        self._gait.add(
+            t, feats.step_regularity[fr], feats.stride_regularity[fr], exc,
+            self._step_horizon(now),
+        )  # fmt: skip
         events.extend(self._gait.bouts_)
         self._count_steps(self._gait.steps_, feats.k, per_frame)
         return per_frame
+
+    def _step_horizon(self, now_ns: int) -> int:
+        """Time up to which no more candidate steps can arrive.
+
+        For a limb sensor the other leg's step is placed halfway between two stride peaks, so
+        while a stride peak waits for its successor (at most ``2 * MAX_STEP_PERIOD_S`` later)
+        a step after that peak may still be inserted: the assembler must not judge pauses
+        beyond the peak yet, or its bouts would depend on where the stream was cut.
+        """
+        last = self._last_stride_ns
+        if not self._limb or last is None:
+            return now_ns
+        if now_ns - last > int(2 * MAX_STEP_PERIOD_S * NS_PER_S):
+            return now_ns
+        return min(now_ns, last)
 
     def _add_contralateral(
         self, t: NDArray[np.int64], r: NDArray[np.intp], stride_mode: NDArray[np.bool_]

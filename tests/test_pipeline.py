@@ -255,3 +255,38 @@ def test_memory_stays_bounded_over_a_simulated_week() -> None:
     assert max(peaks[1:]) < 64 * 2**20
     assert peaks[-1] <= 1.2 * peaks[1] + 2**20  # no growth with the length of the stream
     assert p.current_bout is not None
+
+
+def _pocket_walks() -> SampleBlock:
+    """Short walks and pauses from a trouser pocket (a limb sensor: stride peaks, the other
+    leg's step inserted halfway), from the simulator's pocket model."""
+    from sensorhub.sim.scenario import MotionGenerator, Scenario, Segment
+
+    scenario = Scenario(
+        "pocket-walks",
+        tuple(
+            seg
+            for k in range(6)
+            for seg in (Segment("standing", 7.0 + k), Segment("walking", 4.0 + 0.7 * k,
+                                                                   cadence_spm=96 + 4 * k))
+        ),
+        seed=11,
+    )  # fmt: skip
+    generator = MotionGenerator(scenario, Placement.POCKET, fs_hz=100.0)
+    acc = generator.next_samples(generator.total_samples)
+    t = 1_795_422_600 * NS_PER_S + (np.arange(len(acc)) * 10_000_000).astype(np.int64)
+    return SampleBlock(t, acc, 100.0)
+
+
+_POCKET_SIG = _pocket_walks()
+_POCKET_REFERENCE = _key(run(_POCKET_SIG, Placement.POCKET, chunk=len(_POCKET_SIG.t_ns))[1])  # type: ignore[arg-type]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=10, max_value=3000), min_size=1, max_size=12))
+def test_limb_sensor_gait_bouts_do_not_depend_on_chunking(sizes: list[int]) -> None:
+    # Streaming equals batch for a limb sensor too (stride peaks, the other leg's step
+    # inserted halfway); the real-data regression for this path is in tests/io.
+    _, events = run(_POCKET_SIG, Placement.POCKET, chunk=sizes)
+    assert _key(events) == _POCKET_REFERENCE
+    assert any(type(e).__name__ == "GaitBout" for e in events)
