@@ -72,9 +72,6 @@ GAPS = [
     "vertical axis cannot be learnt and lying detection relies on the first frame's gravity.",
     "Non-wear needs 60 min of stillness (GGIR), so a band put on a table can still reach a "
     "30-min nudge before non-wear is confirmed (the bout is truncated afterwards).",
-    "Chunking: for the pocket placement, gait bouts can still depend on block size at a "
-    "block boundary (found on the 7-day bench file with 300-s blocks); the chunk-independence "
-    "property test covers the lower-back placement only.",
 ]
 
 KEYS = [
