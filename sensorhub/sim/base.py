@@ -454,11 +454,20 @@ class EmulatedWearable:
     # ------------------------------------------------------------------ faults
 
     async def _fault_loop(self) -> None:
+        """Fire reboots on time; link drops are fired by the streaming loop.
+
+        A link drop hits a streaming link, after a frame: one dropped while the collector is
+        still connecting (service discovery) is not what the fault means, and bumble's
+        virtual controllers sometimes lose such a disconnection.
+        """
         while self._running:
             due = self._next_fault()
             if due is None:
                 return
             await asyncio.sleep(max((due[0] - self.scenario_elapsed_s()) / self.speed, 0.0))
+            if due[1] == "disconnect":
+                await asyncio.sleep(0.05)  # the streaming loop fires it after a frame
+                continue
             await self._fire_due_faults(self.scenario_elapsed_s())
 
     def _next_fault(self) -> tuple[float, str] | None:
@@ -472,6 +481,8 @@ class EmulatedWearable:
         while (due := self._next_fault()) is not None and due[0] <= now_s:
             self._faults_fired += 1
             at_s, kind = due
+            if kind == "disconnect":
+                at_s = max(at_s, now_s)  # a drop deferred until the link streamed again
             self.events.append(WearableEvent(kind, at_s))
             self.stop_stream(kind)
             if kind == "reboot":
@@ -553,7 +564,6 @@ class EmulatedWearable:
                 )
             # Always yield once per frame so catching up never starves the event loop.
             await asyncio.sleep(max(wait_s, 0.0))
-            await self._fire_due_faults(last_s)
             if self._stream is not stream:
                 break
             fate = self.plan.frame_fate()
@@ -577,6 +587,8 @@ class EmulatedWearable:
                     break
             self.truth.append(frame)
             next_index += per_frame
+            # faults due by this frame's last sample: the link drops after it was sent
+            await self._fire_due_faults(last_s)
 
     # ------------------------------------------------------------------ common services
 
