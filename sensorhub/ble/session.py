@@ -188,6 +188,7 @@ class DeviceSession:
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._decoders: dict[int, Mapping[str, FrameDecoder]] = {}
         self._connection_number = 0
+        self._motion_key: str | None = None  # the subscription that carries motion frames
         # Notifications can arrive before the driver's start() returns its decoders (a
         # device that streams as soon as it is subscribed): the consumer waits for them.
         self._decoders_settled = asyncio.Event()
@@ -364,13 +365,13 @@ class DeviceSession:
         self.health.last_seen_utc_ns = utc_ns
         try:
             decoded = decoder(payload)
-        except DecodeError as exc:
-            self.stream.decode_error(exc, payload, self.binding.label)
-            return None, None
-        except (ValueError, IndexError) as exc:  # a codec bug must not stop the stream
-            self.stream.decode_error(DecodeError(repr(exc)), payload, self.binding.label)
+        except (DecodeError, ValueError, IndexError) as exc:  # a codec bug must not stop it
+            error = exc if isinstance(exc, DecodeError) else DecodeError(repr(exc))
+            motion = key == self._motion_key
+            self.stream.decode_error(error, payload, self.binding.label, motion=motion)
             return None, None
         if isinstance(decoded, ImuFrame):
+            self._motion_key = key
             return self.stream.feed(utc_ns, decoded), None
         if isinstance(decoded, StepData):
             self.counters.measurements += 1

@@ -225,16 +225,32 @@ class ImuStream:
         self._host_index = 0  # samples so far in this connection (unstamped devices)
         self._new_connection = True
         self._last_utc_ns: int | None = None
+        # unstamped streams: size of the last frame, and a frame lost to a decode error
+        self._host_frame: tuple[int, float] | None = None
+        self._host_samples_lost = False
 
     def reset_connection(self) -> None:
         """A new connection begins: unstamped devices restart counting, sequences restart."""
         self._new_connection = True
         self._last_sequence = None
         self._host_index = 0
+        self._host_frame = None
+        self._host_samples_lost = False
 
-    def decode_error(self, exc: DecodeError, payload: bytes, label: str) -> None:
-        """Count and log a malformed frame (never raises)."""
+    def decode_error(
+        self, exc: DecodeError, payload: bytes, label: str, *, motion: bool = False
+    ) -> None:
+        """Count and log a malformed frame (never raises).
+
+        For a motion frame of a device that stamps nothing (``motion``), the samples it
+        carried are lost: the sample count moves on by the size of the previous frame, so
+        later samples keep their place in time, and the next frame records the gap.
+        """
         self.counters.decode_errors += 1
+        if motion and self._host_frame is not None:
+            n, period = self._host_frame
+            self._host_index += round(n * period)
+            self._host_samples_lost = True
         level = (
             logging.WARNING if self.counters.decode_errors <= _LOUD_DECODE_ERRORS else logging.DEBUG
         )
@@ -256,6 +272,7 @@ class ImuStream:
         if frame.device_last_ns is None:
             raw_last = self._host_index + round((n - 1) * period)
             self._host_index += round(n * period)
+            self._host_frame = (n, period)
             if first_new or self._last_ns is None:
                 self._reanchor(host_utc_ns, raw_last, n, period, known_contiguous=False)
         else:
@@ -358,9 +375,12 @@ class ImuStream:
         if previous is not None:
             expected_first = previous + period
             shortfall = int(t_device[0]) - expected_first
-            is_gap = (lost_frames is not None and lost_frames > 0) or shortfall > max(
-                0.5 * n * period, 1.5 * period
+            is_gap = (
+                (lost_frames is not None and lost_frames > 0)
+                or self._host_samples_lost
+                or shortfall > max(0.5 * n * period, 1.5 * period)
             )
+            self._host_samples_lost = False
             if is_gap:
                 after = self.mapper.to_utc(previous)
                 before = self.mapper.to_utc(int(t_device[0]))

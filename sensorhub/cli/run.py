@@ -33,7 +33,7 @@ SUMMARY_SCHEMA = "sensorhub.run-summary/1"
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
-    from sensorhub.sim.faults import FAULT_SPEC_HELP
+    from sensorhub.sim.faults import FAULT_SPEC_KEYS
 
     parser = subparsers.add_parser(
         "run",
@@ -43,7 +43,9 @@ def add_parser(subparsers: Any) -> None:
         "the same collector against emulated wearables on a virtual radio. On exit, print a "
         "JSON summary per device.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="fault SPEC (--faults): " + FAULT_SPEC_HELP + "\n\nexamples:\n"
+        epilog="fault SPEC (--faults), comma-separated, e.g. disconnects=50,corrupt=0.01:\n"
+        + "".join(f"  {key:14s} {what}\n" for key, what in FAULT_SPEC_KEYS)
+        + "\nexamples:\n"
         "  sensorhub run --config hub.toml\n"
         "  sensorhub run --simulate office-day --devices 8 --speed 60 --db sqlite:///var/sim.db\n"
         "  sensorhub run --simulate gait-check --devices 2 --faults disconnects=5,corrupt=0.01\n"

@@ -18,19 +18,24 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["FAULT_SPEC_HELP", "FaultPlan", "FaultSpec"]
+__all__ = ["FAULT_SPEC_HELP", "FAULT_SPEC_KEYS", "FaultPlan", "FaultSpec"]
 
-#: What ``--faults`` accepts (shown in ``sensorhub run --help``).
+#: The keys of a fault spec and what each injects (shown in ``sensorhub run --help``).
+FAULT_SPEC_KEYS: Final = (
+    ("disconnects=N", "links dropped by the device while streaming, spread over the run"),
+    ("refuse=N", "the first N connection attempts are refused"),
+    ("loss=P", "probability that a data notification is lost"),
+    ("corrupt=P", "probability that a notification arrives mangled (cannot be decoded)"),
+    ("skew_ppm=X", "the device clock runs X ppm fast (negative: slow)"),
+    ("jump_s=S", "the device clock is set forward by S seconds half-way through"),
+    ("reboot=N", "the device reboots N times: links drop, clock and counters restart"),
+)
+
+#: What ``--faults`` accepts, as one paragraph.
 FAULT_SPEC_HELP: Final = (
     "comma-separated key=value faults for every emulated device: "
-    "disconnects=N (links dropped by the device, spread over the run), "
-    "refuse=N (first N connection attempts refused), "
-    "loss=P (probability a notification is lost), "
-    "corrupt=P (probability a notification arrives mangled and cannot be decoded), "
-    "skew_ppm=X (device clock runs X ppm fast), "
-    "jump_s=S (device clock set forward by S seconds half-way through), "
-    "reboot=N (device reboots N times: links drop, clock and counters restart); "
-    "e.g. disconnects=50,corrupt=0.01"
+    + "; ".join(f"{key} ({what})" for key, what in FAULT_SPEC_KEYS)
+    + "; e.g. disconnects=50,corrupt=0.01"
 )
 
 

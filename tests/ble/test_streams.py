@@ -112,3 +112,19 @@ def test_unstamped_device_places_a_new_connection_from_host_time() -> None:
         stream.feed(arrival(k), ImuFrame(np.zeros((N, 3)), RATE))
     [gap] = stream.counters.gaps
     assert abs((gap.before_ns - gap.after_ns) - (20 * N + 1) * PERIOD) <= 0.01 * NS
+
+
+def test_a_corrupted_frame_of_an_unstamped_device_is_a_gap_not_a_shift() -> None:
+    """Without counter or time, an undecodable motion frame still took its samples' time."""
+    from firmware_protocols.errors import DecodeError
+
+    stream = ImuStream()
+    blocks = [stream.feed(arrival(k), ImuFrame(np.zeros((N, 3)), RATE)) for k in range(3)]
+    stream.decode_error(DecodeError("mangled"), b"\x00", "test", motion=True)
+    later = stream.feed(arrival(4), ImuFrame(np.zeros((N, 3)), RATE))
+    assert blocks[-1] is not None
+    assert later is not None
+    [gap] = stream.counters.gaps
+    assert later.t_ns[0] - blocks[-1].t_ns[-1] == (N + 1) * PERIOD  # the lost frame's slot
+    assert gap.before_ns - gap.after_ns == (N + 1) * PERIOD
+    assert stream.counters.decode_errors == 1

@@ -59,6 +59,14 @@ def last_sample_s(result: Collected) -> float:
     return (result.blocks[-1].end_ns - START_UTC_NS) / NS_PER_S
 
 
+def assert_streaming_to_the_end(result: Collected, until_s: float, speed: float) -> None:
+    """The device streamed until the run ended (give or take 0.5 s of real time when the
+    machine is loaded), and the collector got its last frame, placed within the link delay."""
+    last = result.device.emulator.frames("sent")[-1]
+    assert last.last_time_s >= until_s - 0.5 * speed
+    assert last_sample_s(result) == pytest.approx(last.last_time_s, abs=0.05 * speed)
+
+
 # ------------------------------------------------------------------ 50 disconnects
 
 DISCONNECT_SPEED = 50.0
@@ -92,7 +100,7 @@ def test_after_50_disconnects_the_collector_still_streams_and_records_every_gap(
     # zero samples lost except inside the faults: all that was sent arrived
     assert result.samples == emulator.samples("sent")
     # still streaming at the end
-    assert last_sample_s(result) > DISCONNECT_SCENARIO.duration_s - 5
+    assert_streaming_to_the_end(result, DISCONNECT_SCENARIO.duration_s, DISCONNECT_SPEED)
     assert_gaps_match_truth(result, DISCONNECT_SPEED)
 
 
@@ -123,7 +131,7 @@ def test_corrupted_packets_never_stop_a_stream(
         assert counters.measurements >= emulator.samples("sent")
         return
     assert result.samples == emulator.samples("sent")
-    assert last_sample_s(result) > 185
+    assert_streaming_to_the_end(result, 200.0, 100.0)
     if model != "metawear":  # MetaWear frames carry no counter or time: holes are invisible
         assert_gaps_match_truth(result, 100.0)
 
