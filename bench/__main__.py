@@ -36,7 +36,11 @@ def main(argv: list[str]) -> int:
         print(f"   ({time.perf_counter() - started:.1f} s)")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    # Merge into earlier results: running one benchmark keeps the others' last figures
+    # (eval/RESULTS.md reads the analysis benchmark from here).
+    path = out / "results.json"
+    previous = json.loads(path.read_text()) if path.is_file() else {}
+    path.write_text(json.dumps({**previous, **results}, indent=2, default=str) + "\n")
     print(f"results: {out / 'results.json'}")
     return 1 if failed else 0
 
