@@ -24,6 +24,7 @@ Example ``hub.toml``::
     placement = "lower_back"                # default: the profile's usual placement
     rate_hz = 50                            # optional stream settings
     range_g = 8
+    adapter = "hci1"                        # optional: which Bluetooth adapter (BlueZ name)
 
 Errors name the file, the line (for syntax errors and the table an error is in), the key and
 what to do. :func:`append_device` adds a ``[[devices]]`` table (and the wearer if new) to the
@@ -68,13 +69,15 @@ __all__ = [
 #: Database used when the file names none.
 DEFAULT_DB_URL: Final = "sqlite:///var/sensorhub.db"
 
+_ADAPTER = re.compile(r"hci[0-9]{1,2}")
+
 _HUB_KEYS: Final = frozenset({"db"})
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
 _NUDGE_KEYS: Final = frozenset(
     {"sitting_limit_min", "standing_limit_min", "snooze_min", "max_per_hour", "quiet_hours"}
 )
 _DEVICE_KEYS: Final = frozenset(
-    {"wearer", "profile", "name", "address", "placement", "rate_hz", "range_g"}
+    {"wearer", "profile", "name", "address", "placement", "rate_hz", "range_g", "adapter"}
 )
 _ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")
 _MOTION_YIELDS: Final = frozenset({"acc", "gyro"})
@@ -101,6 +104,9 @@ class DeviceConfig:
     address: str | None = None
     rate_hz: float | None = None
     range_g: int | None = None
+    #: Bluetooth adapter to reach the device through (BlueZ name such as "hci1"); None: the
+    #: system default. One adapter holds only 5-10 connections: spread devices over several.
+    adapter: str | None = None
 
     @property
     def binding(self) -> DeviceBinding:
@@ -391,6 +397,14 @@ def _device(raw: Any, index: int, where: _Where, wearer_ids: set[str]) -> Device
             f"use one of: {', '.join(str(r) for r in profile.acc_ranges_g)}",
             line,
         )
+    adapter = table.get("adapter")
+    if adapter is not None and not (isinstance(adapter, str) and _ADAPTER.fullmatch(adapter)):
+        raise where.error(
+            f"{label}.adapter",
+            f"{adapter!r} is not an adapter name",
+            'write the BlueZ name, e.g. "hci0" or "hci1" (`hciconfig` or `bluetoothctl list`)',
+            line,
+        )
     return DeviceConfig(
         wearer,
         profile.model,
@@ -399,6 +413,7 @@ def _device(raw: Any, index: int, where: _Where, wearer_ids: set[str]) -> Device
         str(address) if address else None,
         None if rate is None else float(rate),
         None if range_g is None else int(range_g),
+        adapter,
     )
 
 
@@ -443,7 +458,7 @@ def append_device(
         "profile": device.profile,
         "placement": device.placement,
     }
-    for key in ("name", "address", "rate_hz", "range_g"):
+    for key in ("name", "address", "rate_hz", "range_g", "adapter"):
         value = getattr(device, key)
         if value is not None:
             entry[key] = value

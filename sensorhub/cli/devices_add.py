@@ -38,6 +38,7 @@ def add_parser(subparsers: Any) -> None:
     add.add_argument("--placement", help="where it is worn (default: the profile's)")
     add.add_argument("--rate-hz", type=float, help="sample rate to ask for")
     add.add_argument("--range-g", type=int, help="accelerometer range to ask for")
+    add.add_argument("--adapter", help='Bluetooth adapter to use, e.g. "hci1" (default: system)')
     add.add_argument("--db", help="database URL for a new config file")
     add.set_defaults(run=run)
 
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         args.address,
         args.rate_hz,
         args.range_g,
+        args.adapter,
     )
     config = append_device(
         args.config,

@@ -80,6 +80,10 @@ def test_a_good_config_loads_with_defaults_filled_in() -> None:
         ),
         (("rate_hz = 50", "rat_hz = 50"), r"devices\[0\]\.rat_hz: unknown key; allowed keys:"),
         (
+            ("rate_hz = 50", 'rate_hz = 50\nadapter = "usb0"'),
+            r"devices\[0\]\.adapter: 'usb0' is not an adapter name; write the BlueZ name",
+        ),
+        (
             ('quiet_hours = "22-7"', 'quiet_hours = "late"'),
             r"quiet_hours: 'late' is not a range of whole hours",
         ),
@@ -93,6 +97,13 @@ def test_config_errors_name_the_file_line_key_and_fix(
     path.write_text(GOOD.replace(*change))
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_a_device_can_name_its_adapter(tmp_path: Path) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(GOOD.replace("rate_hz = 50", 'rate_hz = 50\nadapter = "hci1"'))
+    config = load_config(path)
+    assert [d.adapter for d in config.devices][:1] == ["hci1"]
 
 
 def test_missing_file_says_how_to_create_it(tmp_path: Path) -> None:
