@@ -10,22 +10,34 @@ is lost.
 :func:`run_sessions` runs every device session of a hub in one TaskGroup and writes device
 health (battery, RSSI, last seen, stream counters) to the store; :func:`session_summary`
 is the per-device JSON summary ``sensorhub run`` prints on exit.
+
+Step-only data (a foot pod's RSC cadence, a band's or tag's step counter) goes through
+:mod:`sensorhub.detect.step_counts`: each wearer has at most one *step source*
+(:func:`step_source`: a foot pod first, as it sees steps behind a rollator, else the first
+device with a step counter). Its walking bouts are stored as ``gait_bout`` events. Its
+epochs are stored only for wearers without an IMU pipeline: epochs are upserted by
+(wearer, minute), and an IMU's epoch (posture, ENMO and its own steps) is never overwritten
+by a step-only one. Step-only epochs carry no acceleration: their ``enmo_mg`` is stored as 0
+(the column is NOT NULL) and their posture is ``walking`` or ``unknown``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from firmware_protocols.profiles import get_profile
 from firmware_protocols.sig import AlertLevel
 from sensorhub.ble.clock import Clock
 from sensorhub.ble.session import BleakBackend, DeviceSession
-from sensorhub.ble.streams import StreamTiming
-from sensorhub.config import HubConfig
+from sensorhub.ble.streams import StepData, StreamTiming
+from sensorhub.config import DeviceConfig, HubConfig
+from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
 from sensorhub.errors import StorageError
 from sensorhub.model import NS_PER_S, EpochSummary, Event, Placement, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
@@ -57,6 +69,8 @@ class WearerRuntime:
         The wearer's nudge settings.
     live_interval_s
         Minimum host time between two live-state writes.
+    has_imu
+        Whether an IMU feeds :attr:`pipeline` (then its epochs win over step-only ones).
     """
 
     def __init__(
@@ -67,8 +81,12 @@ class WearerRuntime:
         *,
         nudge_settings: NudgeSettings | None = None,
         live_interval_s: float = 0.5,
+        has_imu: bool = True,
     ) -> None:
         self.wearer_id = wearer_id
+        self.has_imu = has_imu
+        #: Tracker of the wearer's step source (see :meth:`attach_step_source`), if any.
+        self.step_tracker: StepCounterTracker | RscCadenceTracker | None = None
         self.pipeline = Pipeline(placement)
         self.nudges = NudgeEngine(nudge_settings or NudgeSettings())
         self.repository = repository
@@ -106,6 +124,42 @@ class WearerRuntime:
             await self._persist(
                 live=time.monotonic() - self._last_live_write >= self._live_interval_s
             )
+
+    def attach_step_source(self, profile: str) -> None:
+        """Track step data of a device of ``profile`` (feed it with :meth:`on_steps`)."""
+        if _yields_cadence(profile):
+            self.step_tracker = RscCadenceTracker()
+        else:
+            bits = 16 if profile == "metawear" else 32  # MetaWear's counter is u16
+            self.step_tracker = StepCounterTracker(counter_bits=bits)
+
+    async def on_steps(self, data: StepData) -> None:
+        """Fold one step/cadence measurement of the wearer's step source in, and store."""
+        tracker = self.step_tracker
+        if tracker is None:
+            return
+        async with self._lock:
+            if isinstance(tracker, RscCadenceTracker):
+                if data.cadence_spm is None:
+                    return  # heart rate only
+                tracker.update(
+                    [data.t_ns],
+                    [data.cadence_spm],
+                    [math.nan if data.speed_mps is None else data.speed_mps],
+                    [math.nan if data.stride_length_m is None else data.stride_length_m],
+                )
+            else:
+                if data.steps_total is None:
+                    return
+                tracker.update([data.t_ns], [data.steps_total])
+            self._take_steps(tracker)
+            await self._persist(live=False)
+
+    def _take_steps(self, tracker: StepCounterTracker | RscCadenceTracker) -> None:
+        self._pending.events.extend(tracker.bouts_)
+        if not self.has_imu:
+            # The epoch table's enmo_mg is NOT NULL: a step-only epoch stores 0 there.
+            self._pending.epochs.extend(replace(e, enmo_mg=0.0) for e in tracker.epochs_)
 
     async def _deliver(self, decision: NudgeDecision, now_ns: int) -> None:
         level = AlertLevel.MILD if decision.level == 1 else AlertLevel.HIGH
@@ -167,6 +221,10 @@ class WearerRuntime:
         async with self._lock:
             self._pending.events.extend(self.pipeline.flush())
             self._pending.epochs.extend(self.pipeline.pop_epochs())
+            tracker = self.step_tracker
+            if tracker is not None:
+                tracker.update([], [], final=True)
+                self._take_steps(tracker)
             await asyncio.to_thread(self._write_pending, True)
 
 
@@ -242,6 +300,21 @@ def _write_health(sessions: Sequence[DeviceSession], repository: Repository) -> 
         )
 
 
+def _yields_cadence(profile: str) -> bool:
+    return "cadence" in get_profile(profile).yields
+
+
+def step_source(config: HubConfig, wearer_id: str) -> DeviceConfig | None:
+    """The wearer's device whose step data is analysed: a foot pod first, else a counter.
+
+    Only one, so that a walk seen by two step devices is not counted twice.
+    """
+    devices = config.devices_of(wearer_id)
+    pods = [d for d in devices if _yields_cadence(d.profile)]
+    counters = [d for d in devices if "steps" in get_profile(d.profile).yields]
+    return next(iter(pods + counters), None)
+
+
 def _iso(utc_ns: int) -> str:
     return utc_from_ns(utc_ns).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -302,8 +375,9 @@ def build_hub(
     """Sessions and runtimes for a hub config (the same for real and emulated devices).
 
     Each wearer's primary motion device (:meth:`HubConfig.primary_device`) feeds the
-    wearer's pipeline; every device that can nudge is offered to the wearer's runtime, in
-    file order. ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff).
+    wearer's pipeline; the wearer's :func:`step_source` feeds its step tracker; every
+    device that can nudge is offered to the wearer's runtime, in file order.
+    ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff).
     """
     sessions: list[DeviceSession] = []
     runtimes: list[WearerRuntime] = []
@@ -311,7 +385,16 @@ def build_hub(
         repository.ensure_wearer(wearer.id, wearer.name, timezone=wearer.timezone)
         primary = config.primary_device(wearer.id)
         placement = Placement(primary.placement) if primary else Placement.WRIST
-        runtime = WearerRuntime(wearer.id, placement, repository, nudge_settings=wearer.nudges)
+        runtime = WearerRuntime(
+            wearer.id,
+            placement,
+            repository,
+            nudge_settings=wearer.nudges,
+            has_imu=primary is not None,
+        )
+        steps_from = step_source(config, wearer.id)
+        if steps_from is not None:
+            runtime.attach_step_source(steps_from.profile)
         runtimes.append(runtime)
         for device in config.devices_of(wearer.id):
 
@@ -323,6 +406,7 @@ def build_hub(
                 backend=backend,
                 clock=clock,
                 on_block=runtime.on_block if device is primary else ignore,
+                on_steps=runtime.on_steps if device is steps_from else None,
                 settings=device.settings,
                 timing=timing,
                 **session_options,

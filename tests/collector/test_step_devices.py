@@ -1,0 +1,193 @@
+"""Step-only data end to end: emulated step devices -> bleak -> service -> store.
+
+A short time-compressed walk (two walking bouts at 100 and 60 steps/min between sitting and
+standing) is collected from an RSC foot pod, an InfiniTime watch, a Thingy:52 and a MetaWear
+board, each bound to its own wearer, through :func:`sensorhub.service.build_hub` and
+:func:`sensorhub.service.run_sessions`. The stored walking bouts (and, for the foot pod's
+wearer, who has no IMU, the stored epoch steps) are judged against the emulators' ground
+truth: the heel strikes of the scenario.
+
+Tolerances. Bouts are minute-level (epochs of 60 s aligned to UTC, and the walks start on
+minute boundaries). A counter's increment is spread over the interval since its previous
+reading, so a few steps of a bout's first and last reading interval land in the neighbouring
+(non-walking) minute: InfiniTime reports every 10 s, so up to ~17 steps at 100 steps/min;
+the Thingy:52 and the foot pod report every second. Each stored bout must match the truth
+steps of its walk within 20 steps and its cadence within 5 steps/min.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sensorhub.config import DeviceConfig, HubConfig, WearerConfig, simulated_config
+from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
+from sensorhub.model import NS_PER_S
+from sensorhub.service import build_hub, run_sessions, step_source
+from sensorhub.sim.backend import VirtualAir
+from sensorhub.sim.fleet import SimulatedFleet
+from sensorhub.sim.scenario import Scenario, Segment
+from sensorhub.store import Store, ns_from_utc
+
+START_UTC_NS = 1_790_000_040 * NS_PER_S  # on a minute boundary
+SPEED = 40.0
+SCENARIO = Scenario(
+    "step-devices",
+    (
+        Segment("sitting", 60),
+        Segment("walking", 180, cadence_spm=100),
+        Segment("standing", 60),
+        Segment("walking", 120, cadence_spm=60),
+        Segment("sitting", 60),
+    ),
+    seed=5,
+)
+WALKS_S = [(60.0, 240.0, 100.0), (300.0, 420.0, 60.0)]
+PROFILES = ["rsc-footpod", "infinitime", "thingy52", "metawear"]
+STEP_TOLERANCE = 20
+CADENCE_TOLERANCE_SPM = 5.0
+
+
+async def _collect(store: Store) -> tuple[SimulatedFleet, dict[str, object]]:
+    fleet = SimulatedFleet(VirtualAir(), SCENARIO, PROFILES, speed=SPEED, start_utc_ns=START_UTC_NS)
+    config = simulated_config([(d.binding, d.settings) for d in fleet.devices], "sqlite://")
+    await fleet.start()
+    hub = build_hub(
+        config,
+        store.repository,
+        backend=fleet.backend,
+        clock=fleet.clock(),
+        timing=fleet.timing,
+        scan_timeout_s=2.0,
+        connect_timeout_s=2.0,
+        min_backoff_s=0.01,
+        max_backoff_s=0.1,
+        stall_timeout_s=1.0,
+    )
+    task = asyncio.create_task(run_sessions(hub.sessions, hub.runtimes, store.repository))
+    try:
+        end_s = SCENARIO.duration_s - 5
+        await asyncio.sleep(max(end_s - fleet.scenario_elapsed_s(), 0) / SPEED)
+        for device in fleet.devices:
+            device.emulator.hold_streams()
+        await asyncio.sleep(0.5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await fleet.stop()
+    trackers = {r.wearer_id: r.step_tracker for r in hub.runtimes}
+    return fleet, trackers  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, SimulatedFleet, dict]:  # type: ignore[type-arg]
+    path: Path = tmp_path_factory.mktemp("steps") / "hub.db"
+    store = Store.open(f"sqlite:///{path}")
+    fleet, trackers = asyncio.run(_collect(store))
+    return store, fleet, trackers
+
+
+def _truth_steps(fleet: SimulatedFleet, index: int, a_s: float, b_s: float) -> int:
+    emulator = fleet.devices[index].emulator
+    strikes = emulator.motion(10.0).step_times_s()
+    return int(np.count_nonzero((strikes >= a_s) & (strikes < b_s)))
+
+
+def _step_bouts(store: Store, wearer: str) -> list[tuple[float, float, int, float]]:
+    """Stored gait bouts from the step source: (start s, end s, steps, cadence) in scenario s.
+
+    Counter and pod bouts carry no stride time (a step count cannot measure it); the IMU's
+    own bouts of a watch or tag wearer, stored beside them, all have one here.
+    """
+    events = store.queries.events(wearer, "gait_bout")
+    out = []
+    for e in events:
+        a = (ns_from_utc(e.start_at) - START_UTC_NS) / NS_PER_S
+        b = (ns_from_utc(e.end_at) - START_UTC_NS) / NS_PER_S
+        if e.data.get("stride_time_s") is None:
+            out.append((a, b, int(e.data["steps"]), float(e.data["cadence_spm"])))
+    return out
+
+
+#: Reporting interval of each step source (s): a bout starts or ends within one of it.
+REPORT_S = {"rsc-footpod": 1.5, "infinitime": 11.0, "thingy52": 1.5}
+
+
+@pytest.mark.parametrize(
+    ("index", "profile"), [(0, "rsc-footpod"), (1, "infinitime"), (2, "thingy52")]
+)
+def test_stored_bouts_match_the_steps_sent(collected: tuple, index: int, profile: str) -> None:  # type: ignore[type-arg]
+    """InfiniTime notifies only when its count changed, every 10 s: after a minute of
+    standing its first report spans more than ``max_interval_s`` and is not placed (a gap is
+    never filled), so its second bout starts up to 10 s late, short of those steps."""
+    store, fleet, trackers = collected
+    wearer = fleet.devices[index].binding.wearer_id
+    tracker = trackers[wearer]
+    assert isinstance(
+        tracker, RscCadenceTracker if profile == "rsc-footpod" else StepCounterTracker
+    )
+    bouts = _step_bouts(store, wearer)
+    assert len(bouts) == len(WALKS_S), bouts
+    for (a, b, steps, cadence), (wa, wb, wcad) in zip(bouts, WALKS_S, strict=True):
+        truth = _truth_steps(fleet, index, wa, wb)
+        assert abs(a - wa) <= REPORT_S[profile], (a, wa)
+        assert abs(b - wb) <= REPORT_S[profile], (b, wb)
+        assert abs(steps - truth) <= STEP_TOLERANCE, (steps, truth)
+        assert abs(cadence - wcad) <= CADENCE_TOLERANCE_SPM, (cadence, wcad)
+
+
+def test_foot_pod_wearer_epoch_steps_and_speed(collected: tuple) -> None:  # type: ignore[type-arg]
+    store, fleet, _ = collected
+    wearer = fleet.devices[0].binding.wearer_id
+    since = dt.datetime.fromtimestamp(START_UTC_NS / NS_PER_S, dt.UTC)
+    epochs = store.queries.epochs(wearer, since=since, until=since + dt.timedelta(hours=1))
+    stored = sum(e.steps for e in epochs)
+    truth = _truth_steps(fleet, 0, 0.0, SCENARIO.duration_s)
+    assert abs(stored - truth) <= STEP_TOLERANCE, (stored, truth)
+    walking = [e for e in epochs if e.posture == "walking"]
+    assert len(walking) == 5
+    bouts = store.queries.events(wearer, "gait_bout")
+    # the pod's speed: cadence / 120 x its 1.3 m stride
+    assert [round(b.data["speed_mps"], 2) for b in bouts] == [
+        pytest.approx(1.08, abs=0.02),
+        pytest.approx(0.65, abs=0.02),
+    ]
+
+
+def test_wearers_with_an_imu_keep_the_imus_epochs(collected: tuple) -> None:  # type: ignore[type-arg]
+    store, fleet, _trackers = collected
+    for index in (1, 2):
+        wearer = fleet.devices[index].binding.wearer_id
+        since = dt.datetime.fromtimestamp(START_UTC_NS / NS_PER_S, dt.UTC)
+        epochs = store.queries.epochs(wearer, since=since, until=since + dt.timedelta(hours=1))
+        assert epochs, "the IMU pipeline writes epochs"
+        assert all(e.enmo_mg > 0 for e in epochs if e.worn), "no step-only epoch overwrote them"
+
+
+def test_step_source_prefers_the_foot_pod() -> None:
+    config = HubConfig(
+        wearers=(WearerConfig("w", "W"),),
+        devices=(
+            DeviceConfig("w", "infinitime", "wrist", "InfiniTime"),
+            DeviceConfig("w", "thingy52", "pocket", "Thingy"),
+            DeviceConfig("w", "rsc-footpod", "foot", "FootPod"),
+        ),
+    )
+    source = step_source(config, "w")
+    assert source is not None
+    assert source.profile == "rsc-footpod"
+    assert step_source(config, "nobody") is None
+
+
+def test_metawear_sends_no_step_counter(collected: tuple) -> None:  # type: ignore[type-arg]
+    """The MetaWear emulator streams acceleration only: its steps come from the IMU."""
+    _store, fleet, trackers = collected
+    tracker = trackers[fleet.devices[3].binding.wearer_id]
+    assert isinstance(tracker, StepCounterTracker)
+    assert tracker.total_steps_ == 0
