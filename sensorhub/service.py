@@ -363,6 +363,21 @@ class Hub:
     runtimes: list[WearerRuntime]
 
 
+def backend_for(backend: BleakBackend, adapter: str | None) -> BleakBackend:
+    """``backend`` pinned to one Bluetooth adapter (BlueZ ``bluez={"adapter": ...}``).
+
+    One adapter holds only 5-10 connections; naming the adapter per device in the hub config
+    spreads the devices over several. ``None`` keeps the system default.
+    """
+    if adapter is None:
+        return backend
+    pinned = {"bluez": {"adapter": adapter}}
+    return BleakBackend(
+        scanner_kwargs={**backend.scanner_kwargs, **pinned},
+        client_kwargs={**backend.client_kwargs, **pinned},
+    )
+
+
 def build_hub(
     config: HubConfig,
     repository: Repository,
@@ -403,7 +418,7 @@ def build_hub(
 
             session = DeviceSession(
                 device.binding,
-                backend=backend,
+                backend=backend_for(backend, device.adapter),
                 clock=clock,
                 on_block=runtime.on_block if device is primary else ignore,
                 on_steps=runtime.on_steps if device is steps_from else None,

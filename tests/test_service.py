@@ -95,3 +95,14 @@ def _events_without_db(data: list[SampleBlock]) -> list[tuple[str, int, int]]:
         for e in events
         if e.kind in ("static_bout", "posture")
     ]
+
+
+def test_a_device_pinned_to_an_adapter_gets_bluez_adapter_arguments() -> None:
+    from sensorhub.ble.session import BleakBackend
+    from sensorhub.service import backend_for
+
+    base = BleakBackend(scanner_kwargs={"x": 1}, client_kwargs={"y": 2})
+    assert backend_for(base, None) is base
+    pinned = backend_for(base, "hci1")
+    assert pinned.scanner_kwargs == {"x": 1, "bluez": {"adapter": "hci1"}}
+    assert pinned.client_kwargs == {"y": 2, "bluez": {"adapter": "hci1"}}
