@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import signal
 import subprocess
 import time
 import urllib.request
@@ -25,7 +24,7 @@ from sensorhub.ble.clock import ScaledClock
 from sensorhub.ble.session import BleakBackend, DeviceBinding, PolarPmdSession
 from sensorhub.model import NS_PER_S, Placement
 from sensorhub.nudge import NudgeSettings
-from sensorhub.service import WearerRuntime, run_sessions
+from sensorhub.service import WearerRuntime, run_sessions, until_stopped
 from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
 from sensorhub.sim.polar_h10 import EmulatedPolarH10
 from sensorhub.sim.scenario import SCENARIOS, Scenario
@@ -143,30 +142,6 @@ def _stop_dashboard(process: subprocess.Popen[bytes]) -> None:
         process.wait(5)
 
 
-async def _until_stopped(collect: asyncio.Task[None], exit_after_s: float | None) -> None:
-    """Wait for Ctrl-C, SIGTERM or ``exit_after_s``; then stop collecting cleanly.
-
-    Signal handlers are installed explicitly so that a demo started in the background (where
-    the shell ignores SIGINT) still stops on Ctrl-C or ``kill``.
-    """
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({collect, stopper}, timeout=exit_after_s, return_when="FIRST_COMPLETED")
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        stopper.cancel()
-        collect.cancel()
-        # run_sessions flushes open bouts and pending writes when cancelled.
-        results = await asyncio.gather(collect, return_exceptions=True)
-    if isinstance(results[0], Exception):
-        raise results[0]
-
-
 async def run_demo(
     *,
     say: Callable[[str], None],
@@ -204,7 +179,7 @@ async def run_demo(
             collect = asyncio.create_task(
                 run_sessions([wearer.session], [wearer.runtime], store.repository)
             )
-            await _until_stopped(collect, exit_after_s)
+            await until_stopped(collect, exit_after_s)
         return 0
     finally:
         store.close()

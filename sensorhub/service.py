@@ -26,8 +26,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -429,3 +430,35 @@ def build_hub(
             sessions.append(session)
             runtime.bands.append(session)
     return Hub(sessions, runtimes)
+
+
+async def until_stopped(
+    collect: asyncio.Task[None],
+    timeout_s: float | None,
+    before_cancel: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Wait for Ctrl-C, SIGTERM or ``timeout_s``; then stop collecting cleanly.
+
+    Signal handlers are installed explicitly so that a hub or demo started in the background
+    (where the shell ignores SIGINT) still stops on Ctrl-C or ``kill``. ``before_cancel`` runs
+    first when collection is still going (e.g. to stop emulated wearables); cancelling
+    :func:`run_sessions` flushes open bouts and pending writes. An error that ended collection
+    is raised again.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({collect, stopper}, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        if before_cancel is not None and not collect.done():
+            await before_cancel()
+        collect.cancel()
+        results = await asyncio.gather(collect, return_exceptions=True)
+    if isinstance(results[0], Exception):
+        raise results[0]

@@ -10,5 +10,4 @@ out-of-order frames, gaps, clock steps and reboots -> :class:`~sensorhub.model.S
 ``timesync.py`` — :class:`DeviceClockMapper` — device clock -> UTC by minimum delay and a
 linear fit of the lower envelope (offset and drift).
 ``clock.py`` — host clocks: :class:`SystemClock`, time-compressed :class:`ScaledClock`.
-``polar_stream.py`` — the first PMD-only stream (kept for its tests; sessions use ``streams``).
 """

@@ -15,9 +15,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import signal
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sensorhub.ble.clock import SystemClock
@@ -25,7 +23,7 @@ from sensorhub.ble.session import BleakBackend
 from sensorhub.config import load_config, simulated_config
 from sensorhub.errors import ConfigError
 from sensorhub.model import NS_PER_S
-from sensorhub.service import build_hub, run_sessions, session_summary
+from sensorhub.service import build_hub, run_sessions, session_summary, until_stopped
 from sensorhub.store import Store
 
 SUMMARY_SCHEMA = "sensorhub.run-summary/1"
@@ -106,31 +104,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _until_stopped(
-    collect: asyncio.Task[None],
-    timeout_s: float | None,
-    before_cancel: Callable[[], Awaitable[None]] | None = None,
-) -> None:
-    """Wait for Ctrl-C, SIGTERM or the timeout; then stop collecting cleanly."""
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({collect, stopper}, timeout=timeout_s, return_when="FIRST_COMPLETED")
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        stopper.cancel()
-        if before_cancel is not None and not collect.done():
-            await before_cancel()
-        collect.cancel()
-        results = await asyncio.gather(collect, return_exceptions=True)
-    if isinstance(results[0], Exception):
-        raise results[0]
-
-
 def _summary(sessions: list[Any], **extra: Any) -> dict[str, Any]:
     return {
         "schema": SUMMARY_SCHEMA,
@@ -151,7 +124,7 @@ async def _collect(args: argparse.Namespace) -> dict[str, Any]:
             file=sys.stderr,
         )
         collect = asyncio.create_task(run_sessions(hub.sessions, hub.runtimes, store.repository))
-        await _until_stopped(collect, args.duration)
+        await until_stopped(collect, args.duration)
         return _summary(hub.sessions, config=str(args.config))
     finally:
         store.close()
@@ -221,7 +194,7 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
                     device.emulator.hold_streams()
                 await asyncio.sleep(0.5)
 
-            await _until_stopped(
+            await until_stopped(
                 collect, (duration_s - fleet.scenario_elapsed_s()) / args.speed, drain
             )
         sent = {
