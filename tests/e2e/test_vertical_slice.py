@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from firmware_protocols.polar_pmd import POLAR_EPOCH_UNIX_NS
 from firmware_protocols.sig import AlertLevel
@@ -149,14 +150,14 @@ def test_dashboard_shows_what_the_pipeline_wrote(
         page.get_by_text("Today's static bouts").wait_for(timeout=30_000)
         page.get_by_text("Movement nudge").wait_for(timeout=30_000)
         tables = page.locator("[data-testid='stTable'] table")
-        tables.first.wait_for(timeout=30_000)
         bout_rows = tables.nth(0).locator("tbody tr")
-        assert bout_rows.count() == len(slice_run.bouts)
+        nudge_rows = tables.nth(1).locator("tbody tr")
+        # Streamlit renders in steps: wait for the tables to be complete, then compare.
+        expect(bout_rows).to_have_count(len(slice_run.bouts), timeout=30_000)
+        expect(nudge_rows).to_have_count(len(slice_run.nudges), timeout=30_000)
         first = bout_rows.nth(0).inner_text()
         assert slice_run.bouts[0].start_at.strftime("%H:%M:%S") in first
         assert slice_run.bouts[0].end_at.strftime("%H:%M:%S") in first
-        nudge_rows = tables.nth(1).locator("tbody tr")
-        assert nudge_rows.count() == len(slice_run.nudges)
         assert "delivered" in nudge_rows.nth(0).inner_text()
         page.screenshot(path=str(tmp_path / "today.png"), full_page=True)
         page.close()
