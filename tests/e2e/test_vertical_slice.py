@@ -155,9 +155,13 @@ def test_dashboard_shows_what_the_pipeline_wrote(
         # Streamlit renders in steps: wait for the tables to be complete, then compare.
         expect(bout_rows).to_have_count(len(slice_run.bouts), timeout=30_000)
         expect(nudge_rows).to_have_count(len(slice_run.nudges), timeout=30_000)
-        first = bout_rows.nth(0).inner_text()
-        assert slice_run.bouts[0].start_at.strftime("%H:%M:%S") in first
-        assert slice_run.bouts[0].end_at.strftime("%H:%M:%S") in first
-        assert "delivered" in nudge_rows.nth(0).inner_text()
+        for row, bout in enumerate(slice_run.bouts):
+            for when in (bout.start_at, bout.end_at):
+                expect(bout_rows.nth(row)).to_contain_text(
+                    when.strftime("%H:%M:%S"), timeout=30_000
+                )
+        expect(nudge_rows.nth(0)).to_contain_text("delivered", timeout=30_000)
+        sent = slice_run.nudges[0].sent_at.strftime("%H:%M:%S")
+        expect(nudge_rows.nth(0)).to_contain_text(sent, timeout=30_000)
         page.screenshot(path=str(tmp_path / "today.png"), full_page=True)
         page.close()
