@@ -35,6 +35,7 @@ arm swing); :data:`PLACEMENT_MODELS` lists them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -525,15 +526,7 @@ _LOWER_BACK = PlacementModel(
     lateral_gait_ratio=0.45,
 )
 # A hip clip sits on the side of the pelvis: device x points to the wearer's right.
-_HIP = PlacementModel(
-    placement=Placement.HIP,
-    nominal_mounting=_rotation_z(90.0),
-    pitch_range_deg=_PELVIS_PITCH,
-    roll_range_deg=_PELVIS_ROLL,
-    trunk_height_m=_PELVIS_HEIGHT,
-    vertical_gait_g=0.25,
-    lateral_gait_ratio=0.45,
-)
+_HIP = dataclasses.replace(_LOWER_BACK, placement=Placement.HIP, nominal_mounting=_rotation_z(90.0))
 # Thigh (activPAL position, front of the thigh): seated or lying, the thigh is horizontal
 # and its anterior face points up; standing, it is vertical.
 _THIGH_PITCH = _table(
