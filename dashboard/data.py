@@ -13,6 +13,9 @@ from sensorhub.store import DEFAULT_DB_URL, Queries, Store
 
 DB_ENV = "SENSORHUB_DB_URL"
 
+#: Database URLs already seen to hold a sensorhub schema (shared by every session).
+_SCHEMA_SEEN: set[str] = set()
+
 
 def database_url(argv: list[str] | None = None) -> str:
     """``--db URL`` after ``streamlit run app.py --``, else $SENSORHUB_DB_URL, else default."""
@@ -37,7 +40,8 @@ def queries() -> Queries:
     url = database_url()
     try:
         store = _store(url)
-        revision = store.schema_revision()
+        # The schema is checked until it exists; after that every 2-s refresh skips the query.
+        revision = "known" if url in _SCHEMA_SEEN else store.schema_revision()
     except StorageError as exc:
         st.error(f"Cannot open the sensorhub database: {exc}")
         st.stop()
@@ -47,4 +51,5 @@ def queries() -> Queries:
             "(`sensorhub run` or `make demo`) or run `sensorhub db upgrade --db URL`."
         )
         st.stop()
+    _SCHEMA_SEEN.add(url)
     return store.queries

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import subprocess
 import time
 import urllib.request
@@ -129,7 +128,6 @@ def _start_dashboard(db_url: str, port: int, log_path: Path) -> subprocess.Popen
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C goes to the demo, which stops it in order
-            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
         )
 
 

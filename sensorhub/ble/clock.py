@@ -64,7 +64,3 @@ class ScaledClock:
     def utc_from_monotonic(self, monotonic_ns: int) -> int:
         """Scaled UTC: ``start + speed * elapsed``."""
         return self._start_utc_ns + round((monotonic_ns - self._anchor_mono) * self.speed)
-
-    def utc_ns(self) -> int:
-        """Scaled UTC now."""
-        return self.utc_from_monotonic(self._monotonic())

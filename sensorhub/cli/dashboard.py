@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from importlib.resources import files
@@ -38,8 +37,7 @@ def dashboard_command(db_url: str, *, port: int, address: str = "127.0.0.1") -> 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     print(f"sensorhub dashboard: http://{args.address}:{args.port}/", flush=True)
     return subprocess.call(  # noqa: S603 (our own interpreter and arguments)
-        dashboard_command(args.db, port=args.port, address=args.address), env=env
+        dashboard_command(args.db, port=args.port, address=args.address)
     )
