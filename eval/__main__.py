@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.reference_checks import reference_checks
 from eval.report import write_results
 from sensorhub.io.analysis import analyze_recording
 from sensorhub.io.readers import read_recording
@@ -141,13 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = args.out / d.name
         out_dir.mkdir(parents=True, exist_ok=True)
         jobs = [
-            (
-                str(p),
-                str(p.with_suffix("").with_suffix(".truth.json"))
-                if False
-                else str(d / (p.stem + ".truth.json")),
-                str(out_dir / (p.stem + ".json")),
-            )
+            (str(p), str(d / (p.stem + ".truth.json")), str(out_dir / (p.stem + ".json")))
             for p in sorted(d.glob("*.npz"))
         ]
         t0 = time.perf_counter()
@@ -156,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - t0
         metrics = scorer.score_dataset(d, out_dir, 0.25, 0.0)
         metrics.update(extra_metrics(d, out_dir))
+        metrics.update(reference_checks(d, out_dir))
         metrics["analysis_cpu_s"] = sum(t for _, t in times)
         metrics["wall_s"] = wall
         results.append(metrics)

@@ -82,6 +82,17 @@ KEYS = [
     ("cadence_bouts_matched", "bouts matched"),
     ("cadence_bouts_ref", "reference bouts"),
     ("gait_bout_recall", "gait-bout recall"),
+    (
+        "ref_ic_cadence_mae_spm",
+        "diagnostic: cadence MAE of the reference's own ICs through the same bout code (spm)",
+    ),
+    ("ic_fp_total", "diagnostic: unmatched detections inside reference bouts"),
+    ("ic_fp_in_reference_gaps", "diagnostic: ... of which in gaps of the reference ICs"),
+    (
+        "reference_gaps_turning_share",
+        "diagnostic: share of those gaps where the trunk turns > 30 deg (gyroscope)",
+    ),
+    ("ic_f1_without_gap_detections", "diagnostic: IC F1 without detections in reference gaps"),
     ("step_mape_pct", "step-count MAPE (%)"),
     ("step_ape_max_pct", "worst recording (%)"),
     ("posture_bacc", "posture balanced accuracy"),
@@ -105,6 +116,26 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "n/a" if not math.isfinite(v) else f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
     return str(v)
+
+
+_CARRIED = "*(figures carried over from"
+
+
+def _section(path: Path, title: str) -> list[str]:
+    """The body lines of section ``title`` in an existing report (empty if none)."""
+    if not path.is_file():
+        return []
+    body: list[str] = []
+    inside = False
+    for ln in path.read_text().splitlines():
+        if ln.startswith("## "):
+            if inside:
+                break
+            inside = ln == title
+            continue
+        if inside and ln.strip():
+            body.append(ln)
+    return body
 
 
 def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = False) -> None:
@@ -149,7 +180,9 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
             lines += [f"| {a} | {b} |" for a, b in anchors]
         lines.append("")
     bench = Path(__file__).resolve().parent.parent / "bench" / "out" / "results.json"
-    lines += ["## Speed and memory (`make bench`, bench/bench_analyze.py)", ""]
+    speed_title = "## Speed and memory (`make bench`, bench/bench_analyze.py)"
+    earlier = _section(path, speed_title)
+    lines += [speed_title, ""]
     if bench.is_file():
         import json
 
@@ -168,6 +201,9 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
                     f"{sk['samples']:,} samples: {sk['samples_per_s'] / 1e6:.3f} M samples/s; "
                     f"sensorhub is {sk['ratio']:.0f}x faster."
                 )
+    elif earlier:
+        lines += [ln for ln in earlier if not ln.startswith(_CARRIED)]
+        lines.append(f"{_CARRIED} the last `make bench`; this machine has no bench results)*")
     else:
         lines.append("Run `make bench` to measure.")
     lines += ["", "## Where the targets are missed (honest notes)", ""] + [f"- {g}" for g in GAPS]
