@@ -14,11 +14,17 @@ Rules per placement (DESIGN.md sections 4.1 and 6):
   first from the postural transition that began the static period (Najafi et al. 2002): the
   mean net vertical pelvis displacement over a run of frames whose windows hold a centred
   transition (:mod:`sensorhub.signal.transitions`) of at least ``transition_displacement_m``
-  down is stand-to-sit, up sit-to-stand; a walk (``WALK_RUN_FRAMES`` walking frames in a row)
-  or lying clears the state (a walk may end in sitting or standing; assuming "standing" after
-  walks was tried and did worse on the hip recordings, since short rhythmic fidgets while
-  seated pass for walking). Only while no
-  transition is known does the pelvic tilt decide.
+  down is stand-to-sit, up sit-to-stand. A transition counts only between upright postures:
+  a window that starts lying holds a lie-to-sit or lie-to-stand, whose 60-90 deg turn of the
+  trunk defeats the vertical integration; and only once the device is seen worn (a still frame
+  within ``UPRIGHT_MAX_DEG`` of upright, or a walk): before that, a device being clipped on
+  moves like a transition. A rest (lying still for ``LYING_MIN_FRAMES`` s) hands on sitting:
+  getting up from lying leaves the wearer seated until a sit-to-stand raises the pelvis. A walk
+  (``WALK_RUN_FRAMES`` walking frames in a row that keep the trunk's orientation) clears the
+  state (a walk may end in sitting or standing; assuming "standing" after walks was tried and
+  did worse on the hip recordings, since short rhythmic fidgets while seated pass for walking).
+  Only while no transition is known does the pelvic tilt decide (Endo et al. 2012: the pelvis
+  rotates posteriorly by ~18 deg from standing to sitting).
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
   sensor alone and is reported as sitting (both are sedentary).
@@ -37,6 +43,11 @@ gyroscope and its application in fall risk evaluation in the elderly. IEEE Trans
 49:843-851 (the transition sets the posture of the static period that follows).
 Adamowicz L. et al. (2020) Assessment of sit-to-stand transfers during daily life using an
 accelerometer on the lower back. Sensors 20:6618 (vertical displacement and speed thresholds).
+Endo K. et al. (2012) Sagittal lumbar and pelvic alignment in the standing and sitting
+positions. J Orthop Sci 17:682-686 (pelvic tilt +18.3 deg, sacral slope -18.7 deg from standing
+to sitting, 50 healthy adults).
+Perry J. (1992) Gait Analysis: Normal and Pathological Function. Slack, Thorofare NJ (pelvic
+tilt ~4 deg and obliquity ~8 deg of range within a stride).
 Hildebrand M. et al. (2014) Age group comparability of raw accelerometer output from wrist- and
 hip-worn monitors. Med Sci Sports Exerc 46:1816-1824 (sedentary below ~45 mg at the wrist).
 """
@@ -60,6 +71,22 @@ STATIC_CODES: Final[frozenset[int]] = frozenset(CODE[p] for p in POSTURES if p.i
 #: Consecutive walking frames (s) that count as a walk and clear the transition state (about
 #: 4 strides; Mobilise-D walking bouts have >= 4 strides).
 WALK_RUN_FRAMES: Final = 4
+
+#: Fastest turn of the trunk's gravity direction (deg per 1-s frame) in a walk that clears
+#: the sit/stand state: the pelvis tilts by ~4 deg and rolls by ~8 deg within a stride (Perry
+#: 1992) and the 3-s gravity average turns less; sitting up from lying turns it by 20-45 deg/s.
+MAX_WALK_TURN_DEG_S: Final = 10.0
+
+#: Still lying frames in a row that make a rest (s); a stoop to the floor or the handling of
+#: the device before it is put on lasts a few seconds at most.
+LYING_MIN_FRAMES: Final = 5
+
+#: Largest trunk inclination (deg) of a still frame that shows the device worn by an upright
+#: wearer (a reclined sitter rarely exceeds 45 deg).
+UPRIGHT_MAX_DEG: Final = 45.0
+
+#: Frames between a frame and the start of its transition window (the pipeline's context).
+WINDOW_LEAD_FRAMES: Final = 3
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
@@ -106,7 +133,6 @@ class PostureClassifier:
         the standing hip height minus the seat height, 0.3-0.5 m).
     transition_speed_m_s
         ... with a vertical speed of at least this (Adamowicz et al. 2020: 0.2 m/s).
-
     Attributes
     ----------
     postures_
@@ -152,6 +178,10 @@ class PostureClassifier:
         self._sts_state = -1  # posture code set by the last transition; -1: none known
         self._run_sum = 0.0  # displacement sum and frame count of the open transition run
         self._run_n = 0
+        self._incl_hist = np.full(WINDOW_LEAD_FRAMES, np.nan)
+        self._upright_seen = False
+        self._lying_run = 0
+        self._prev_g = np.full(3, np.nan)
         self._walk_run = 0
         self.upright_ref_: NDArray[np.float64] | None = None
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
@@ -223,7 +253,13 @@ class PostureClassifier:
                 tilt = np.where(incl > thr, CODE[Posture.SITTING], CODE[Posture.STANDING])
                 if vertical_displacement_m is not None and vertical_speed_m_s is not None:
                     state = self._transition_state(
-                        walking, lying & ~walking, vertical_displacement_m, vertical_speed_m_s
+                        walking & ~lying,
+                        lying & ~walking,
+                        still,
+                        incl,
+                        self._turn_rate(g_unit),
+                        vertical_displacement_m,
+                        vertical_speed_m_s,
                     )
                     tilt = np.where(state >= 0, state, tilt)
                 out[still] = tilt[still].astype(np.int8)
@@ -245,22 +281,53 @@ class PostureClassifier:
         self,
         walking: NDArray[np.bool_],
         lying: NDArray[np.bool_],
+        still: NDArray[np.bool_],
+        incl: NDArray[np.float64],
+        turn_deg_s: NDArray[np.float64],
         disp: NDArray[np.float64],
         speed: NDArray[np.float64],
     ) -> NDArray[np.int64]:
         """Per frame, the posture code set by the latest transition (-1: none known)."""
         n = len(walking)
-        ok = np.isfinite(disp) & (speed >= self.transition_speed_m_s) & ~lying
+        # the inclination where each frame's window starts (WINDOW_LEAD_FRAMES earlier)
+        hist = np.concatenate((self._incl_hist, incl))
+        start_incl = hist[:n]
+        self._incl_hist = hist[n:].copy()
+        # a window that starts lying holds a lie-to-sit or lie-to-stand: the trunk turns by up
+        # to 90 deg and the vertical integration is meaningless (lying hands on "sitting")
+        ok = (
+            np.isfinite(disp)
+            & (speed >= self.transition_speed_m_s)
+            & ~lying
+            & (start_incl <= self.lying_inclination_deg)
+        )
         ev = np.full(n, -2, dtype=np.int64)  # -2: no event in this frame
-        # a real walk (not a rhythmic fidget) leaves the wearer standing: WALK_RUN_FRAMES
-        # consecutive walking frames, about 4 strides (Mobilise-D's shortest walking bout)
-        run = self._walk_run
+        # A walk clears the state: WALK_RUN_FRAMES walking frames in a row (about 4 strides,
+        # Mobilise-D's shortest walking bout) that keep the trunk's orientation and hold no
+        # sit/stand-like displacement (rhythmic frames that turn the trunk fast or hold a
+        # centred transition are the transition itself, e.g. sitting up from lying).
+        # Getting up from a rest leaves the wearer sitting (on the bed's edge) until the pelvis
+        # rises: one cannot stand up without a sit-to-stand-like rise of the pelvis. A rest is
+        # LYING_MIN_FRAMES still lying frames in a row (shorter: a stoop or a handling of the
+        # device) after an upright frame (before it, the device may lie on a table, not yet
+        # worn).
+        cand = np.isfinite(disp) & (speed >= self.transition_speed_m_s)
+        walk_like = walking & (turn_deg_s <= MAX_WALK_TURN_DEG_S) & ~cand
+        rest_like = lying & still
+        upright = still & (incl <= UPRIGHT_MAX_DEG)
+        seen_at = np.zeros(n, dtype=bool)
+        wrun, lrun, seen = self._walk_run, self._lying_run, self._upright_seen
         for i in range(n):
-            run = run + 1 if walking[i] else 0
-            if run >= WALK_RUN_FRAMES:
+            wrun = wrun + 1 if walk_like[i] else 0
+            lrun = lrun + 1 if rest_like[i] else 0
+            seen = seen or bool(upright[i]) or wrun >= WALK_RUN_FRAMES
+            seen_at[i] = seen
+            if wrun >= WALK_RUN_FRAMES:
                 ev[i] = -1
-        self._walk_run = run
-        ev[lying] = -1
+            elif lrun >= LYING_MIN_FRAMES:
+                ev[i] = CODE[Posture.SITTING] if seen else -1
+        self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
+        ok &= seen_at
         # a run of consecutive frames holding the same centred transition votes as one
         s_, c_ = self._run_sum, self._run_n
         for i in np.nonzero(ok | (self._run_n > 0) | np.roll(ok, 1))[0].tolist():
@@ -282,6 +349,13 @@ class PostureClassifier:
         if n:
             self._sts_state = int(state[-1])
         return np.asarray(state, dtype=np.int64)
+
+    def _turn_rate(self, g_unit: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Angle (deg) between each frame's gravity direction and the previous frame's."""
+        prev = np.concatenate((self._prev_g[None, :], g_unit[:-1]))
+        self._prev_g = g_unit[-1].copy()
+        cos = np.clip((prev * g_unit).sum(axis=1), -1.0, 1.0)
+        return np.asarray(np.nan_to_num(np.degrees(np.arccos(cos)), nan=0.0), dtype=np.float64)
 
     def _references(
         self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_]

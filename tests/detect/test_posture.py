@@ -77,3 +77,75 @@ def test_static_period_inherits_the_transition_that_began_it() -> None:
     ).postures_
     assert (out[:5] == CODE[Posture.SITTING]).all()
     assert (out[6:] == CODE[Posture.STANDING]).all()
+
+
+def _tilts(*parts: tuple[int, float]) -> FrameFeatures:
+    """Still frames: ``(count, inclination_deg)`` runs one after the other."""
+    incl = np.concatenate([np.full(n, a) for n, a in parts])
+    f = _features(len(incl), 0.0)
+    g = np.column_stack((np.cos(np.radians(incl)), np.zeros_like(incl), np.sin(np.radians(incl))))
+    return FrameFeatures(
+        f.k, f.coverage, g, f.dyn_rms_g, f.enmo_mg, f.peak_g, f.peak_offset_s, f.trough_g,
+        f.frame_sd_g, f.mag_mean_g, f.periodicity, f.step_period_s, f.half_period_r,
+        f.step_regularity, f.stride_regularity,
+    )  # fmt: skip
+
+
+def _hip() -> PostureClassifier:
+    return PostureClassifier(
+        placement=Placement.HIP, sitting_trunk_inclination_deg=10.0, upright_axis=(1.0, 0.0, 0.0)
+    )
+
+
+def test_getting_up_from_a_rest_is_sitting_until_the_pelvis_rises() -> None:
+    # standing, lying 20 s, then upright at 5 deg (the tilt alone would say standing)
+    feats = _tilts((10, 3.0), (20, 85.0), (30, 5.0))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    # the sit-up itself may look like a rise: its window starts lying, so it is ignored
+    disp[31], speed[31] = 0.5, 0.6
+    # a real sit-to-stand 15 s later
+    disp[45], speed[45] = 0.35, 0.6
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    assert (out[10:30] == CODE[Posture.LYING]).all()
+    assert (out[32:45] == CODE[Posture.SITTING]).all()
+    assert (out[46:] == CODE[Posture.STANDING]).all()
+
+
+def test_no_transition_before_the_device_is_worn() -> None:
+    # the device lies on a table (70 deg, not upright), is clipped on with a downward jerk and
+    # the wearer stands (3 deg)
+    feats = _tilts((4, 70.0), (30, 3.0))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[4], speed[4] = -0.5, 0.6
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    assert (out[5:] == CODE[Posture.STANDING]).all()
+    # a brief lie (a stoop, 3 s) neither makes a rest nor clears a known sitting
+    feats = _tilts((6, 5.0), (3, 80.0), (10, 5.0))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[4], speed[4] = -0.4, 0.6
+    clf = _hip()
+    out = clf.classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    assert (out[5:6] == CODE[Posture.SITTING]).all()
+    assert (out[9:] == CODE[Posture.SITTING]).all()
+
+
+@pytest.mark.parametrize("cuts", [[1], [7, 8, 31, 32], [3, 10, 40, 41, 45, 59]])
+def test_chunking_does_not_change_the_postures(cuts: list[int]) -> None:
+    feats = _tilts((10, 3.0), (20, 85.0), (30, 5.0))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[[31, 44, 45]], speed[[31, 44, 45]] = 0.5, 0.6
+    whole = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed)
+    clf = _hip()
+    parts = []
+    for a, b in zip([0, *cuts], [*cuts, n], strict=True):
+        sub = FrameFeatures(*(getattr(feats, f)[a:b] for f in FrameFeatures.__dataclass_fields__))
+        parts.append(
+            clf.classify(
+                sub, vertical_displacement_m=disp[a:b], vertical_speed_m_s=speed[a:b]
+            ).postures_.copy()
+        )
+    np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
