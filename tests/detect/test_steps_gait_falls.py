@@ -59,15 +59,22 @@ def test_gait_metrics_of_a_regular_walk() -> None:
 
 
 def test_no_steps_while_sitting_or_fidgeting() -> None:
-    sig = make_signal(
-        [("sitting", 300), ("fidget", 30), ("sitting", 300)], placement=Placement.POCKET, seed=4
-    )
-    _ev, steps = analyse(sig.t_ns, sig.acc_g, Placement.POCKET)
-    sitting = (steps < sig.segments[0][2]) | (steps >= sig.segments[1][2])
-    assert sitting.sum() == 0
+    total = 0
+    for seed in (4, 5, 6, 7):
+        sig = make_signal(
+            [("sitting", 300), ("fidget", 30), ("sitting", 300)],
+            placement=Placement.POCKET,
+            seed=seed,
+        )
+        _ev, steps = analyse(sig.t_ns, sig.acc_g, Placement.POCKET)
+        sitting = (steps < sig.segments[0][2]) | (steps >= sig.segments[1][2])
+        assert sitting.sum() == 0
+        total += len(steps)
     # the synthetic fidget is band-limited noise around 1-2 Hz, nearly a rhythm: some steps
-    # slip through (on real recordings: 14-24 false steps per static hour, eval/RESULTS.md)
-    assert len(steps) <= 20
+    # slip through (the raw-peak detector let 85 through in these two minutes of fidgeting,
+    # the comb with its recurrence test 66; on the real static recordings 0-5 false steps
+    # per hour remain, eval/RESULTS.md)
+    assert total <= 72
 
 
 def _fall_signal(kind: str, fs: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
