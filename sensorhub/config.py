@@ -16,6 +16,7 @@ Example ``hub.toml``::
     snooze_min = 15
     max_per_hour = 2
     quiet_hours = "21-8"
+    motionless_hold_min = 10              # hold nudges while the band has not moved at all
 
     [[devices]]
     wearer = "ada"
@@ -74,7 +75,14 @@ _ADAPTER = re.compile(r"hci[0-9]{1,2}")
 _HUB_KEYS: Final = frozenset({"db"})
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
 _NUDGE_KEYS: Final = frozenset(
-    {"sitting_limit_min", "standing_limit_min", "snooze_min", "max_per_hour", "quiet_hours"}
+    {
+        "sitting_limit_min",
+        "standing_limit_min",
+        "snooze_min",
+        "max_per_hour",
+        "quiet_hours",
+        "motionless_hold_min",
+    }
 )
 _DEVICE_KEYS: Final = frozenset(
     {"wearer", "profile", "name", "address", "placement", "rate_hz", "range_g", "adapter"}
@@ -295,6 +303,7 @@ def _nudges(raw: Any, label: str, timezone: str, where: _Where, line: int | None
         ("sitting_limit_min", "sitting_limit_s"),
         ("standing_limit_min", "standing_limit_s"),
         ("snooze_min", "snooze_s"),
+        ("motionless_hold_min", "motionless_hold_s"),
     ):
         if key in table:
             value = table[key]

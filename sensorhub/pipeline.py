@@ -259,6 +259,21 @@ class Pipeline:
         self._finish_epoch()
         return events
 
+    def motionless_s(self, now_ns: int) -> float:
+        """How long (s of device time up to ``now_ns``) the device has not moved at all.
+
+        "Not at all" is GGIR's non-wear criterion per 3-s window (dynamic RMS below 13 mg);
+        0 while the latest analysed frame moves. Frames are analysed with a lag of
+        ``context_s``, which this figure also has.
+        """
+        since = self._wear.still_since_ns
+        return 0.0 if since is None else max(0.0, (now_ns - since) / NS_PER_S)
+
+    @property
+    def worn(self) -> bool:
+        """False while confirmed non-wear (``min_nonwear_s`` without movement) goes on."""
+        return self._wear.worn
+
     def learned_upright_axis(self) -> tuple[float, float, float] | None:
         """The body's vertical axis learnt from walking so far (None before any walking)."""
         ref = self._posture.upright_ref_

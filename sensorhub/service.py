@@ -119,6 +119,8 @@ class WearerRuntime:
                 now_ns=block.end_ns,
                 bout=self.pipeline.current_bout,
                 posture=self.pipeline.current_posture,
+                worn=self.pipeline.worn,
+                motionless_s=self.pipeline.motionless_s(block.end_ns),
             )
             if decision is not None:
                 await self._deliver(decision, block.end_ns)

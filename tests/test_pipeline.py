@@ -290,3 +290,25 @@ def test_limb_sensor_gait_bouts_do_not_depend_on_chunking(sizes: list[int]) -> N
     _, events = run(_POCKET_SIG, Placement.POCKET, chunk=sizes)
     assert _key(events) == _POCKET_REFERENCE
     assert any(type(e).__name__ == "GaitBout" for e in events)
+
+
+def test_motionless_time_counts_a_device_put_down_and_resets_when_it_moves() -> None:
+    sig = make_signal(
+        [("standing", 60), ("walking", 60), ("sitting", 120), ("fidget", 20), ("still", 900)],
+        placement=Placement.WRIST,
+        seed=5,
+    )
+    pipe = Pipeline(Placement.WRIST, fs_hz=sig.fs_hz)
+    seen = []
+    step = int(30 * sig.fs_hz)
+    for i in range(0, len(sig.t_ns), step):
+        pipe.feed(SampleBlock(sig.t_ns[i : i + step], sig.acc_g[i : i + step], sig.fs_hz))
+        now = int(sig.t_ns[min(i + step, len(sig.t_ns)) - 1])
+        seen.append((rel(sig, now), pipe.motionless_s(now)))
+    walking = [m for t, m in seen if 70 <= t <= 115]
+    assert walking
+    assert max(walking) == 0.0
+    # the table: stillness since the fidget ended (260 s), seen with the analysis lag
+    end_t, end_m = seen[-1]
+    assert abs(end_m - (end_t - 260.0)) < 10.0
+    assert pipe.worn  # 15 min is not yet confirmed non-wear (60 min)

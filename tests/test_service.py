@@ -106,3 +106,29 @@ def test_a_device_pinned_to_an_adapter_gets_bluez_adapter_arguments() -> None:
     pinned = backend_for(base, "hci1")
     assert pinned.scanner_kwargs == {"x": 1, "bluez": {"adapter": "hci1"}}
     assert pinned.client_kwargs == {"y": 2, "bluez": {"adapter": "hci1"}}
+
+
+def test_a_band_put_down_on_a_table_is_not_nudged(db_url: str) -> None:
+    """Worn and sitting for 12 min, then on a table for 65 min (2 mg of sensor noise, a
+    typical MEMS accelerometer): no nudge at 30 or 45 min of the "bout", non-wear stored,
+    and the sitting ends where the stillness began."""
+    generator = MotionGenerator(SCENARIOS["e2e-short"], fs_hz=FS)
+    worn = generator.next_samples(int(12 * 60 * FS))
+    rng = np.random.default_rng(3)
+    g = worn[-int(5 * FS) :].mean(axis=0)
+    table = g + rng.normal(0.0, 0.002, size=(int(65 * 60 * FS), 3))
+    acc = np.concatenate([worn, table])
+    t = T0 + (np.arange(len(acc)) * (NS_PER_S / FS)).astype(np.int64)
+    n = int(20 * FS)
+    data = [SampleBlock(t[i : i + n], acc[i : i + n], FS) for i in range(0, len(acc), n)]
+    store = Store.open(db_url)
+    store.repository.ensure_wearer("w1", "Ada")
+    asyncio.run(_run(store, db_url, data, outage=None))
+    nudges = store.queries.nudges("w1")
+    nonwear = store.queries.events("w1", "nonwear")
+    bouts = store.queries.events("w1", "static_bout")
+    store.close()
+    assert nudges == []
+    assert len(nonwear) == 1
+    assert abs((utc_ns(nonwear[0].start_at) - T0) / NS_PER_S - 12 * 60) < 30
+    assert all((utc_ns(b.end_at) - T0) / NS_PER_S < 12 * 60 + 30 for b in bouts)

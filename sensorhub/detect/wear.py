@@ -5,7 +5,8 @@ GGIR / van Hees 2013 standard-deviation criterion, applied here to the vector of
 is stricter). A run of still frames lasting ``min_nonwear_s`` (60 min, GGIR's window length) is
 non-wear from its first frame; it ends at the first moving frame. Once non-wear is confirmed the
 pipeline ends any static bout at the start of the stillness, so a band lying on a table is not
-counted as sitting.
+counted as sitting. Before that, the length of the current still run (``still_since_ns``) lets
+the nudge engine hold static-load nudges for a device that has stopped moving altogether.
 
 References
 ----------
@@ -61,6 +62,15 @@ class WearDetector:
     def worn(self) -> bool:
         """False while confirmed non-wear is going on."""
         return not self._confirmed
+
+    @property
+    def still_since_ns(self) -> int | None:
+        """Start of the still run the latest frame belongs to (None: the device is moving).
+
+        A run shorter than ``min_nonwear_s`` is not non-wear yet, but it is the early evidence
+        the nudge engine uses to hold a nudge for a device that may have been taken off.
+        """
+        return self._run_start
 
     def update(
         self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], dyn_rms_g: NDArray[np.float64]

@@ -103,3 +103,24 @@ def test_bad_settings_are_refused() -> None:
         NudgeSettings(sitting_limit_s=0)
     with pytest.raises(Exception, match="Nowhere"):
         NudgeSettings(timezone="Nowhere/Atlantis")
+
+
+def test_a_device_that_has_not_moved_for_ten_minutes_is_not_nudged_until_it_moves() -> None:
+    engine = NudgeEngine()
+    start = MORNING
+    sent = []
+    for m in range(61):
+        now = start + m * MIN
+        # worn and moving for 25 min, then lying still (on a table, or a very still sitter)
+        motionless_s = max(0, m - 25) * 60.0
+        if m == 50:
+            motionless_s = 0.0  # it moves again: the wearer had it on after all
+        bout = CurrentBout(start, Posture.SITTING, now)
+        d = engine.update(now_ns=now, bout=bout, posture=Posture.SITTING, motionless_s=motionless_s)
+        if d:
+            sent.append(m)
+    # 30 min: motionless for 5 min only -> nudged; 45 min: motionless 20 min -> held;
+    # 50 min: it moved -> the held second nudge goes out
+    assert sent == [30, 50]
+    with pytest.raises(ValueError, match="motionless hold"):
+        NudgeSettings(motionless_hold_s=0)
