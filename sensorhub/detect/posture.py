@@ -21,10 +21,12 @@ Rules per placement (DESIGN.md sections 4.1 and 6):
   moves like a transition. A rest (lying still for ``LYING_MIN_FRAMES`` s) hands on sitting:
   getting up from lying leaves the wearer seated until a sit-to-stand raises the pelvis. A walk
   (``WALK_RUN_FRAMES`` walking frames in a row that keep the trunk's orientation) clears the
-  state (a walk may end in sitting or standing; assuming "standing" after walks was tried and
-  did worse on the hip recordings, since short rhythmic fidgets while seated pass for walking).
-  Only while no transition is known does the pelvic tilt decide (Endo et al. 2012: the pelvis
-  rotates posteriorly by ~18 deg from standing to sitting).
+  state: a walk may end in sitting or standing. Stilled again within ``SAME_POSTURE_DEG`` of
+  the orientation held before the walk, the wearer is taken to hold the same posture (a walk
+  from sitting needs a sit-to-stand first, so a "walk" without one was a seated fidget; after
+  standing, the wearer stands again). Otherwise, and while no transition is known, the pelvic
+  tilt decides (Endo et al. 2012: the pelvis rotates posteriorly by ~18 deg from standing to
+  sitting).
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
   sensor alone and is reported as sitting (both are sedentary).
@@ -84,6 +86,11 @@ LYING_MIN_FRAMES: Final = 5
 #: Largest trunk inclination (deg) of a still frame that shows the device worn by an upright
 #: wearer (a reclined sitter rarely exceeds 45 deg).
 UPRIGHT_MAX_DEG: Final = 45.0
+
+#: Largest turn (deg) of the still trunk from the posture held before a walk for the wearer to
+#: count as still in that posture (sitting and standing differ by ~18 deg of pelvic tilt,
+#: Endo et al. 2012; shifting on a seat or in a stance moves it by a few degrees).
+SAME_POSTURE_DEG: Final = 5.0
 
 #: Frames between a frame and the start of its transition window (the pipeline's context).
 WINDOW_LEAD_FRAMES: Final = 3
@@ -182,6 +189,10 @@ class PostureClassifier:
         self._upright_seen = False
         self._lying_run = 0
         self._prev_g = np.full(3, np.nan)
+        self._mem_state = -1  # posture held before the last walk, and its orientation
+        self._mem_g: NDArray[np.float64] | None = None
+        self._held = -1  # posture of the last still upright frame, and its orientation
+        self._held_g: NDArray[np.float64] | None = None
         self._walk_run = 0
         self.upright_ref_: NDArray[np.float64] | None = None
         self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
@@ -257,11 +268,12 @@ class PostureClassifier:
                         lying & ~walking,
                         still,
                         incl,
-                        self._turn_rate(g_unit),
+                        g_unit,
+                        tilt,
                         vertical_displacement_m,
                         vertical_speed_m_s,
                     )
-                    tilt = np.where(state >= 0, state, tilt)
+                    tilt = state
                 out[still] = tilt[still].astype(np.int8)
             out[~walking & lying] = CODE[Posture.LYING]
             # a walking-like rhythm while lying (e.g. rolling over) is not walking
@@ -283,72 +295,85 @@ class PostureClassifier:
         lying: NDArray[np.bool_],
         still: NDArray[np.bool_],
         incl: NDArray[np.float64],
-        turn_deg_s: NDArray[np.float64],
+        g_unit: NDArray[np.float64],
+        tilt: NDArray[np.int64],
         disp: NDArray[np.float64],
         speed: NDArray[np.float64],
     ) -> NDArray[np.int64]:
-        """Per frame, the posture code set by the latest transition (-1: none known)."""
+        """Per frame, sitting or standing: from the transitions, else from the pelvic tilt."""
         n = len(walking)
+        turn = self._turn_rate(g_unit)
         # the inclination where each frame's window starts (WINDOW_LEAD_FRAMES earlier)
         hist = np.concatenate((self._incl_hist, incl))
         start_incl = hist[:n]
         self._incl_hist = hist[n:].copy()
+        cand = np.isfinite(disp) & (speed >= self.transition_speed_m_s)
         # a window that starts lying holds a lie-to-sit or lie-to-stand: the trunk turns by up
-        # to 90 deg and the vertical integration is meaningless (lying hands on "sitting")
-        ok = (
-            np.isfinite(disp)
-            & (speed >= self.transition_speed_m_s)
-            & ~lying
-            & (start_incl <= self.lying_inclination_deg)
-        )
-        ev = np.full(n, -2, dtype=np.int64)  # -2: no event in this frame
+        # to 90 deg and the vertical integration is meaningless (a rest hands on "sitting")
+        ok = (cand & ~lying & (start_incl <= self.lying_inclination_deg)).tolist()
         # A walk clears the state: WALK_RUN_FRAMES walking frames in a row (about 4 strides,
         # Mobilise-D's shortest walking bout) that keep the trunk's orientation and hold no
         # sit/stand-like displacement (rhythmic frames that turn the trunk fast or hold a
         # centred transition are the transition itself, e.g. sitting up from lying).
-        # Getting up from a rest leaves the wearer sitting (on the bed's edge) until the pelvis
-        # rises: one cannot stand up without a sit-to-stand-like rise of the pelvis. A rest is
-        # LYING_MIN_FRAMES still lying frames in a row (shorter: a stoop or a handling of the
-        # device) after an upright frame (before it, the device may lie on a table, not yet
-        # worn).
-        cand = np.isfinite(disp) & (speed >= self.transition_speed_m_s)
-        walk_like = walking & (turn_deg_s <= MAX_WALK_TURN_DEG_S) & ~cand
-        rest_like = lying & still
-        upright = still & (incl <= UPRIGHT_MAX_DEG)
-        seen_at = np.zeros(n, dtype=bool)
+        walk_like = (walking & (turn <= MAX_WALK_TURN_DEG_S) & ~cand).tolist()
+        rest_like = (lying & still).tolist()
+        upright = (still & (incl <= UPRIGHT_MAX_DEG)).tolist()
+        held_l = (still & ~lying).tolist()
+        tilt_l = tilt.tolist()
+        d_l = np.nan_to_num(disp).tolist()
+        # cosine of the largest turn from the posture held before a walk that still counts as
+        # that posture
+        same_cos = float(np.cos(np.radians(SAME_POSTURE_DEG)))
+        out = np.empty(n, dtype=np.int64)
         wrun, lrun, seen = self._walk_run, self._lying_run, self._upright_seen
+        s_, c_ = self._run_sum, self._run_n
+        state, mem, mem_g = self._sts_state, self._mem_state, self._mem_g
+        held, held_g = self._held, self._held_g
         for i in range(n):
             wrun = wrun + 1 if walk_like[i] else 0
             lrun = lrun + 1 if rest_like[i] else 0
-            seen = seen or bool(upright[i]) or wrun >= WALK_RUN_FRAMES
-            seen_at[i] = seen
+            seen = seen or upright[i] or wrun >= WALK_RUN_FRAMES
+            ev = -2  # no event
             if wrun >= WALK_RUN_FRAMES:
-                ev[i] = -1
+                if held_g is not None:
+                    mem, mem_g = held, held_g
+                ev = -1
             elif lrun >= LYING_MIN_FRAMES:
-                ev[i] = CODE[Posture.SITTING] if seen else -1
-        self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
-        ok &= seen_at
-        # a run of consecutive frames holding the same centred transition votes as one
-        s_, c_ = self._run_sum, self._run_n
-        for i in np.nonzero(ok | (self._run_n > 0) | np.roll(ok, 1))[0].tolist():
-            if not ok[i]:
+                # Getting up from a rest leaves the wearer sitting (on the bed's edge) until
+                # the pelvis rises: one cannot stand up without a sit-to-stand-like rise. Only
+                # after the device was seen worn (before it, it may lie on a table).
+                ev = CODE[Posture.SITTING] if seen else -1
+                mem = -1
+            # a run of consecutive frames holding the same centred transition votes as one;
+            # only once the device is seen worn (a device being clipped on moves like one)
+            if ok[i] and seen:
+                s_, c_ = s_ + d_l[i], c_ + 1
+                mean = s_ / c_
+                if mean <= -self.transition_displacement_m:
+                    ev, mem = CODE[Posture.SITTING], -1
+                elif mean >= self.transition_displacement_m:
+                    ev, mem = CODE[Posture.STANDING], -1
+            else:
                 s_, c_ = 0.0, 0
-                continue
-            s_, c_ = s_ + float(disp[i]), c_ + 1
-            mean = s_ / c_
-            if mean <= -self.transition_displacement_m:
-                ev[i] = CODE[Posture.SITTING]
-            elif mean >= self.transition_displacement_m:
-                ev[i] = CODE[Posture.STANDING]
-        if n and not ok[-1]:
-            s_, c_ = 0.0, 0
+            if ev != -2:
+                state = ev
+                held_g = None
+            if state >= 0:
+                out[i] = state
+            elif mem >= 0 and mem_g is not None and float(g_unit[i] @ mem_g) >= same_cos:
+                # back in the orientation held before a walk: a walk from sitting needs a
+                # sit-to-stand first, so without one the "walk" was a seated fidget (and after
+                # standing, the wearer stands again)
+                out[i] = mem
+            else:
+                out[i] = tilt_l[i]
+            if held_l[i]:
+                held, held_g = int(out[i]), g_unit[i]
+        self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
         self._run_sum, self._run_n = s_, c_
-        idx = np.where(ev != -2, np.arange(n), -1)
-        last = np.maximum.accumulate(idx)
-        state = np.where(last >= 0, ev[np.maximum(last, 0)], self._sts_state)
-        if n:
-            self._sts_state = int(state[-1])
-        return np.asarray(state, dtype=np.int64)
+        self._sts_state, self._mem_state, self._mem_g = state, mem, mem_g
+        self._held, self._held_g = held, held_g
+        return out
 
     def _turn_rate(self, g_unit: NDArray[np.float64]) -> NDArray[np.float64]:
         """Angle (deg) between each frame's gravity direction and the previous frame's."""

@@ -149,3 +149,50 @@ def test_chunking_does_not_change_the_postures(cuts: list[int]) -> None:
             ).postures_.copy()
         )
     np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
+
+
+def _walk(f: FrameFeatures, frames: slice) -> FrameFeatures:
+    """``f`` with a rhythmic walking-like movement in ``frames``."""
+    dyn, sd, per = f.dyn_rms_g.copy(), f.frame_sd_g.copy(), f.periodicity.copy()
+    dyn[frames], sd[frames], per[frames] = 0.2, 0.1, 0.7
+    return FrameFeatures(
+        f.k, f.coverage, f.gravity_g, dyn, f.enmo_mg, f.peak_g, f.peak_offset_s, f.trough_g,
+        sd, f.mag_mean_g, per, f.step_period_s, f.half_period_r, f.step_regularity,
+        f.stride_regularity,
+    )  # fmt: skip
+
+
+def test_a_seated_fidget_that_looks_like_a_walk_leaves_the_wearer_sitting() -> None:
+    # sat down (known from the transition) with the pelvis at 5 deg, a 10-s rhythmic fidget,
+    # then still in the same orientation: sitting, although the tilt alone says standing
+    feats = _walk(_tilts((40, 5.0), (30, 6.0)), slice(20, 30))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[5], speed[5] = -0.35, 0.6
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    assert (out[20:30] == CODE[Posture.WALKING]).all()
+    assert (out[30:] == CODE[Posture.SITTING]).all()
+    # after a walk that ends in another orientation the tilt decides (a missed sit-to-stand)
+    feats = _walk(_tilts((40, 25.0), (30, 3.0)), slice(20, 30))
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    assert (out[:20][6:] == CODE[Posture.SITTING]).all()
+    assert (out[40:] == CODE[Posture.STANDING]).all()
+
+
+@pytest.mark.parametrize("cuts", [[1], [22, 23, 31], [5, 6, 29, 30, 41]])
+def test_chunking_does_not_change_the_memory_across_walks(cuts: list[int]) -> None:
+    feats = _walk(_tilts((40, 5.0), (10, 6.0), (20, 30.0)), slice(20, 30))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[[5, 6]], speed[[5, 6]] = -0.35, 0.6
+    whole = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed)
+    clf = _hip()
+    parts = []
+    for a, b in zip([0, *cuts], [*cuts, n], strict=True):
+        sub = FrameFeatures(*(getattr(feats, f)[a:b] for f in FrameFeatures.__dataclass_fields__))
+        parts.append(
+            clf.classify(
+                sub, vertical_displacement_m=disp[a:b], vertical_speed_m_s=speed[a:b]
+            ).postures_.copy()
+        )
+    np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
