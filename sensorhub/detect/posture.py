@@ -371,8 +371,10 @@ class PostureClassifier:
                 held, held_g = int(out[i]), g_unit[i]
         self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
         self._run_sum, self._run_n = s_, c_
-        self._sts_state, self._mem_state, self._mem_g = state, mem, mem_g
-        self._held, self._held_g = held, held_g
+        self._sts_state, self._mem_state, self._held = state, mem, held
+        # copies: views would keep the whole batch alive
+        self._mem_g = None if mem_g is None else mem_g.copy()
+        self._held_g = None if held_g is None else held_g.copy()
         return out
 
     def _turn_rate(self, g_unit: NDArray[np.float64]) -> NDArray[np.float64]:
