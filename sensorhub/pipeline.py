@@ -270,6 +270,12 @@ class Pipeline:
         return 0.0 if since is None else max(0.0, (now_ns - since) / NS_PER_S)
 
     @property
+    def gait_settled_ns(self) -> int | None:
+        """No gait bout reported later starts before this device time (None before any
+        analysis); lets bouts of another source of the same walks be judged."""
+        return self._gait.settled_ns_
+
+    @property
     def worn(self) -> bool:
         """False while confirmed non-wear (``min_nonwear_s`` without movement) goes on."""
         return self._wear.worn

@@ -14,7 +14,9 @@ is the per-device JSON summary ``sensorhub run`` prints on exit.
 Step-only data (a foot pod's RSC cadence, a band's or tag's step counter) goes through
 :mod:`sensorhub.detect.step_counts`: each wearer has at most one *step source*
 (:func:`step_source`: a foot pod first, as it sees steps behind a rollator, else the first
-device with a step counter). Its walking bouts are stored as ``gait_bout`` events. Its
+device with a step counter). Its walking bouts are stored as ``gait_bout`` events; for a wearer
+who also has an IMU, :class:`~sensorhub.detect.bout_sources.GaitBoutArbiter` keeps one bout
+per walk (the step source's for a wrist IMU, the IMU's elsewhere). Its
 epochs are stored only for wearers without an IMU pipeline: epochs are upserted by
 (wearer, minute), and an IMU's epoch (posture, ENMO and its own steps) is never overwritten
 by a step-only one. Step-only epochs carry no acceleration: their ``enmo_mg`` is stored as 0
@@ -38,9 +40,10 @@ from sensorhub.ble.clock import Clock
 from sensorhub.ble.session import BleakBackend, DeviceSession
 from sensorhub.ble.streams import StepData, StreamTiming
 from sensorhub.config import DeviceConfig, HubConfig
+from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
 from sensorhub.errors import StorageError
-from sensorhub.model import NS_PER_S, EpochSummary, Event, Placement, SampleBlock
+from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, Placement, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline
 from sensorhub.store import DeviceRecord, NudgeRecord, Repository, utc_from_ns
@@ -89,6 +92,8 @@ class WearerRuntime:
         #: Tracker of the wearer's step source (see :meth:`attach_step_source`), if any.
         self.step_tracker: StepCounterTracker | RscCadenceTracker | None = None
         self.pipeline = Pipeline(placement)
+        #: One gait bout per walk when an IMU and a step source both see it.
+        self.bout_arbiter = GaitBoutArbiter("imu" if has_imu else "steps")
         self.nudges = NudgeEngine(nudge_settings or NudgeSettings())
         self.repository = repository
         #: Devices that may nudge this wearer, best first (the first that delivers wins).
@@ -113,7 +118,7 @@ class WearerRuntime:
         async with self._lock:
             events = self.pipeline.feed(block)
             self._last_device_ns = block.end_ns
-            self._pending.events.extend(events)
+            self._take_imu_events(events)
             self._pending.epochs.extend(self.pipeline.pop_epochs())
             decision = self.nudges.update(
                 now_ns=block.end_ns,
@@ -135,6 +140,9 @@ class WearerRuntime:
         else:
             bits = 16 if profile == "metawear" else 32  # MetaWear's counter is u16
             self.step_tracker = StepCounterTracker(counter_bits=bits)
+        if self.pipeline.placement == Placement.WRIST:
+            # a wrist sees no arm swing behind a rollator: the step source's bouts win
+            self.bout_arbiter = GaitBoutArbiter("steps")
 
     async def on_steps(self, data: StepData) -> None:
         """Fold one step/cadence measurement of the wearer's step source in, and store."""
@@ -158,8 +166,15 @@ class WearerRuntime:
             self._take_steps(tracker)
             await self._persist(live=False)
 
+    def _take_imu_events(self, events: list[Event]) -> None:
+        gait = [e for e in events if isinstance(e, GaitBout)]
+        self._pending.events.extend(e for e in events if not isinstance(e, GaitBout))
+        self.bout_arbiter.add("imu", gait, self.pipeline.gait_settled_ns)
+        self._pending.events.extend(self.bout_arbiter.bouts_)
+
     def _take_steps(self, tracker: StepCounterTracker | RscCadenceTracker) -> None:
-        self._pending.events.extend(tracker.bouts_)
+        self.bout_arbiter.add("steps", tracker.bouts_, tracker.settled_ns_)
+        self._pending.events.extend(self.bout_arbiter.bouts_)
         if not self.has_imu:
             # The epoch table's enmo_mg is NOT NULL: a step-only epoch stores 0 there.
             self._pending.epochs.extend(replace(e, enmo_mg=0.0) for e in tracker.epochs_)
@@ -222,12 +237,14 @@ class WearerRuntime:
     async def finish(self) -> None:
         """End of collection: close open bouts and write everything still pending."""
         async with self._lock:
-            self._pending.events.extend(self.pipeline.flush())
+            self._take_imu_events(self.pipeline.flush())
             self._pending.epochs.extend(self.pipeline.pop_epochs())
             tracker = self.step_tracker
             if tracker is not None:
                 tracker.update([], [], final=True)
                 self._take_steps(tracker)
+            self.bout_arbiter.finish()
+            self._pending.events.extend(self.bout_arbiter.bouts_)
             await asyncio.to_thread(self._write_pending, True)
 
 

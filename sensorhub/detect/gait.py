@@ -107,6 +107,19 @@ class GaitBoutAssembler:
         self._seq: list[tuple[int, float, float, float]] = []
         self._confirmed = False
         self._out: list[int] = []
+        self._now_ns: int | None = None
+
+    @property
+    def settled_ns_(self) -> int | None:
+        """No bout reported later starts before this time (None before the first call): the
+        first step of the open bout or of a sequence that may still join one, else the time
+        analysed so far."""
+        starts = [t for t in (self._now_ns,) if t is not None]
+        if self._open.steps:
+            starts.append(self._open.steps[0])
+        if self._seq:
+            starts.append(self._seq[0][0])
+        return min(starts) if starts else None
 
     def add(
         self,
@@ -120,6 +133,7 @@ class GaitBoutAssembler:
         ``now_ns`` is the device time up to which the stream has been analysed."""
         self.bouts_ = []
         self._out = []
+        self._now_ns = now_ns if self._now_ns is None else max(self._now_ns, now_ns)
         seq_gap = int(self.max_sequence_gap_s * NS_PER_S)
         for item in zip(
             step_ns.tolist(),

@@ -273,6 +273,17 @@ class _TrackerBase:
         self.gaps_ = 0
 
     @property
+    def settled_ns_(self) -> int | None:
+        """No bout reported later starts before this time (None before any data): the start
+        of the open bout or of the epoch still being filled, else the latest sample."""
+        g = self._grid
+        if g.bout is not None:
+            return g.bout.start_ns
+        if g.current is not None:
+            return g.current.index * g.epoch_ns
+        return self._last_t
+
+    @property
     def brisk_s_(self) -> float:
         """Seconds of brisk walking epochs so far (cadence >= ``brisk_cadence_spm``)."""
         return self._grid.brisk_s

@@ -99,19 +99,36 @@ def _truth_steps(fleet: SimulatedFleet, index: int, a_s: float, b_s: float) -> i
     return int(np.count_nonzero((strikes >= a_s) & (strikes < b_s)))
 
 
-def _step_bouts(store: Store, wearer: str) -> list[tuple[float, float, int, float]]:
-    """Stored gait bouts from the step source: (start s, end s, steps, cadence) in scenario s.
+def _walk_bouts(store: Store, wearer: str) -> list[tuple[float, float, int, float, bool]]:
+    """Stored gait bouts: (start s, end s, steps, cadence, from the IMU) in scenario s.
 
-    Counter and pod bouts carry no stride time (a step count cannot measure it); the IMU's
-    own bouts of a watch or tag wearer, stored beside them, all have one here.
+    Counter and pod bouts carry no stride time (a step count cannot measure it); bouts of a
+    wearer's IMU all have one here.
     """
     events = store.queries.events(wearer, "gait_bout")
     out = []
     for e in events:
         a = (ns_from_utc(e.start_at) - START_UTC_NS) / NS_PER_S
         b = (ns_from_utc(e.end_at) - START_UTC_NS) / NS_PER_S
-        if e.data.get("stride_time_s") is None:
-            out.append((a, b, int(e.data["steps"]), float(e.data["cadence_spm"])))
+        imu = e.data.get("stride_time_s") is not None
+        out.append((a, b, int(e.data["steps"]), float(e.data["cadence_spm"]), imu))
+    return sorted(out)
+
+
+def _join_parts(
+    bouts: list[tuple[float, float, int, float, bool]],
+) -> list[tuple[float, float, int, float, bool]]:
+    """Adjoining parts of one walk (an IMU bout and the rest of the counter's bout that the
+    IMU did not see) as one: (first start, last end, summed steps, the longer part's cadence,
+    whether the first part came from the IMU)."""
+    out: list[tuple[float, float, int, float, bool]] = []
+    for a, b, steps, cad, imu in bouts:
+        if out and a - out[-1][1] <= 3.0:
+            pa, pb, ps, pc, pi = out[-1]
+            longer = cad if b - a > pb - pa else pc
+            out[-1] = (pa, b, ps + steps, longer, pi)
+        else:
+            out.append((a, b, steps, cad, imu))
     return out
 
 
@@ -119,25 +136,44 @@ def _step_bouts(store: Store, wearer: str) -> list[tuple[float, float, int, floa
 REPORT_S = {"rsc-footpod": 1.5, "infinitime": 11.0, "thingy52": 1.5}
 
 
+#: Where each wearer's bouts come from: a wrist IMU defers to the step source (it sees no arm
+#: swing behind a rollator); a pocket IMU wins over the tag's counter (it measures strides).
+FROM_IMU = {"rsc-footpod": False, "infinitime": False, "thingy52": True}
+
+
 @pytest.mark.parametrize(
     ("index", "profile"), [(0, "rsc-footpod"), (1, "infinitime"), (2, "thingy52")]
 )
-def test_stored_bouts_match_the_steps_sent(collected: tuple, index: int, profile: str) -> None:  # type: ignore[type-arg]
-    """InfiniTime notifies only when its count changed, every 10 s: after a minute of
-    standing its first report spans more than ``max_interval_s`` and is not placed (a gap is
-    never filled), so its second bout starts up to 10 s late, short of those steps."""
+def test_one_stored_bout_per_walk_matching_the_steps_sent(
+    collected: tuple,  # type: ignore[type-arg]
+    index: int,
+    profile: str,
+) -> None:
+    """One bout per walk, from the source that wins for the wearer (a watch or tag has an IMU
+    and a step counter). InfiniTime notifies only when its count changed, every 10 s: after a
+    minute of standing its first report spans more than ``max_interval_s`` and is not placed
+    (a gap is never filled), so its second bout starts up to 10 s late, short of those steps.
+    The IMU's bouts start and end at a detected step."""
     store, fleet, trackers = collected
     wearer = fleet.devices[index].binding.wearer_id
     tracker = trackers[wearer]
     assert isinstance(
         tracker, RscCadenceTracker if profile == "rsc-footpod" else StepCounterTracker
     )
-    bouts = _step_bouts(store, wearer)
+    bouts = _walk_bouts(store, wearer)
+    bouts = _join_parts(bouts)
     assert len(bouts) == len(WALKS_S), bouts
-    for (a, b, steps, cadence), (wa, wb, wcad) in zip(bouts, WALKS_S, strict=True):
+    for (a, b, steps, cadence, imu), (wa, wb, wcad) in zip(bouts, WALKS_S, strict=True):
         truth = _truth_steps(fleet, index, wa, wb)
-        assert abs(a - wa) <= REPORT_S[profile], (a, wa)
-        assert abs(b - wb) <= REPORT_S[profile], (b, wb)
+        if wcad >= 100:
+            assert imu == FROM_IMU[profile], bouts
+        # else: the slow walk may be pieced together from both sources: the emulated pocket
+        # IMU does not always confirm all of it, and the watch's counter, reporting every
+        # 10 s, starts late after standing; the other source fills in what one missed
+        # an IMU bout runs from its first to its last detected step (<= 3 s break rule)
+        tolerance_s = 3.0 if imu else REPORT_S[profile]
+        assert abs(a - wa) <= tolerance_s, (a, wa)
+        assert abs(b - wb) <= tolerance_s, (b, wb)
         assert abs(steps - truth) <= STEP_TOLERANCE, (steps, truth)
         assert abs(cadence - wcad) <= CADENCE_TOLERANCE_SPM, (cadence, wcad)
 
