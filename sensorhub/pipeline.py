@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from sensorhub.detect.falls import FallDetector
 from sensorhub.detect.gait import GaitBoutAssembler
+from sensorhub.detect.limb_steps import StrideDecider
 from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier
 from sensorhub.detect.static_load import StaticLoadTracker
 from sensorhub.detect.steps import StepDetector
@@ -83,7 +84,11 @@ class PipelineSettings:
         Known vertical body axis in device coordinates (e.g. from the device profile or a
         pre-scan of a recording); None learns it from walking.
     sitting_trunk_inclination_deg
-        Lower back / hip pelvic-tilt threshold for sitting vs standing (None: placement default).
+        Lower back / hip pelvic-tilt threshold for sitting vs standing, used only while no
+        postural transition is known (None: ``stationary``). The pelvis rotates posteriorly by
+        18.3 deg on average from standing to sitting (Endo et al. 2012, J Orthop Sci
+        17:682-686); 15 deg keeps a standing pelvis that sits a little off its walking
+        orientation standing.
     height_m, sensor_height_m
         Wearer's height and the sensor's height above the ground (for walking speed).
     min_nonwear_s
@@ -102,7 +107,7 @@ class PipelineSettings:
     min_static_bout_s: float = 60.0
     epoch_s: int = 60
     upright_axis: tuple[float, float, float] | None = None
-    sitting_trunk_inclination_deg: float | None = 10.0
+    sitting_trunk_inclination_deg: float | None = 15.0
     height_m: float | None = None
     sensor_height_m: float | None = None
     emit_posture_segments: bool = True
@@ -204,6 +209,7 @@ class Pipeline:
         self._last_step_ns: int | None = None
         self._last_stride_ns: int | None = None
         self._limb = self.placement in LIMB
+        self._stride = StrideDecider(min_stride_s=LIMB_MIN_STRIDE_S, threshold_r=STRIDE_HALF_R)
         self._step_buf: list[NDArray[np.int64]] = []
         self._seg_label: int | None = None
         self._seg_start = 0
@@ -232,6 +238,13 @@ class Pipeline:
             return events
         if self._low_rate is None:
             rate = self.fs_hz if self.fs_hz is not None else block.fs_hz
+            # irregular sources (RFID tags) read in bursts: their median interval (the nominal
+            # rate) can be 0.05 s while they deliver 2 samples/s, and steps need the mean rate
+            # (over the intervals the resampler bridges; longer ones are gaps)
+            dt = np.diff(block.t_ns) / NS_PER_S
+            dt = dt[(dt > 0) & (dt <= self.settings.max_interp_gap_s)]
+            if len(dt) and dt.sum() > 0:
+                rate = min(rate, len(dt) / float(dt.sum()))
             self._low_rate = rate < MIN_GAIT_RATE_HZ
             self._posture.walking_enabled = not self._low_rate
         for chunk in self._resampler.push(block.t_ns, block.acc_g, block.gap_before_ns):
@@ -411,9 +424,10 @@ class Pipeline:
         # other leg's step is placed halfway
         # (a pure step rhythm anti-correlates at half its period; a stride, with its two
         # unequal left/right events, does not)
-        stride_mode = (
-            self._limb & (period >= LIMB_MIN_STRIDE_S) & (feats.half_period_r[rows] > STRIDE_HALF_R)
-        )
+        if self._limb:
+            stride_mode = self._stride.decide(feats.k[rows], period, feats.half_period_r[rows])
+        else:
+            stride_mode = np.zeros(len(rows), dtype=bool)
         # steps need the frame and about a second either side (neighbourhood, filter edges)
         ctx = st.context_s * self._spf
         margin = min(ctx, round(STEP_CONTEXT_S * self._spf))
