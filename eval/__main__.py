@@ -97,7 +97,10 @@ def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
                 if e > s:
                     static_s += e - s
                     false_steps += int(((steps >= s) & (steps < e)).sum())
-        if tr.get("trial", {}).get("activity") == "STD":
+        if tr.get("trial", {}).get("activity") == "STD" and not any(
+            seg["label"] == "standing" for seg in tr.get("posture_segments", [])
+        ):
+            # a standing trial without posture segments (those above already counted it)
             static_s += tr["duration_s"]
             false_steps += len(steps)
         for rb in tr.get("gait_bouts", []):

@@ -312,3 +312,54 @@ def test_motionless_time_counts_a_device_put_down_and_resets_when_it_moves() -> 
     end_t, end_m = seen[-1]
     assert abs(end_m - (end_t - 260.0)) < 10.0
     assert pipe.worn  # 15 min is not yet confirmed non-wear (60 min)
+
+
+def _postures_at(p: Pipeline, events: list[Event]) -> list[tuple[int, int, Posture]]:
+    return [(e.start_ns, e.end_ns, e.posture) for e in events if isinstance(e, PostureSegment)]
+
+
+def test_a_seated_leg_bounce_does_not_teach_the_thigh_which_way_is_up() -> None:
+    """A bouncing leg while seated has a step-like rhythm and is called walking; the seated
+    thigh is horizontal, so those frames must not move "upright" (else sitting reads as
+    standing afterwards)."""
+    rot = random_rotation(np.random.default_rng(21))
+    sig = make_signal(
+        [("walking", 60), ("sitting", 240), ("sitting", 45), ("sitting", 240)],
+        placement=Placement.THIGH,
+        rotation=rot,
+        seed=21,
+    )
+    acc = sig.acc_g.copy()
+    fs = sig.fs_hz
+    i0, i1 = int(300 * fs), int(345 * fs)  # 45 s of bouncing at 2.5 Hz, 0.2 g
+    t = np.arange(i1 - i0) / fs
+    acc[i0:i1] += (
+        (rot @ np.array([0.0, 0.0, 1.0]))[None, :] * 0.2 * np.sin(2 * np.pi * 2.5 * t)[:, None]
+    )
+    bounced = Synthetic(sig.t_ns, acc, sig.segments, fs)
+    p, events = run(bounced, Placement.THIGH, chunk=3000)
+    assert p.walking_seconds() > 60 + 30  # the bounce was taken for walking
+    last = [s for s in _postures_at(p, events) if rel(sig, s[1]) > 400]
+    assert last
+    assert {s[2] for s in last} == {Posture.SITTING}
+
+
+def test_a_device_put_back_on_turned_learns_upright_afresh_from_the_next_walk() -> None:
+    """Re-attached 90 deg turned: a minute of walking teaches "upright" afresh."""
+    rot = random_rotation(np.random.default_rng(8))
+    turned = rot @ np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])  # 90 deg
+    a = make_signal([("walking", 60), ("standing", 60)], placement=Placement.THIGH, rotation=rot)
+    b = make_signal(
+        [("walking", 90), ("standing", 120)],
+        placement=Placement.THIGH,
+        rotation=turned,
+        start_ns=int(a.t_ns[-1]) + round(NS_PER_S / a.fs_hz),
+        seed=1,
+    )
+    both = Synthetic(
+        np.concatenate([a.t_ns, b.t_ns]), np.concatenate([a.acc_g, b.acc_g]), [], a.fs_hz
+    )
+    p, events = run(both, Placement.THIGH, chunk=2500)
+    end = [s for s in _postures_at(p, events) if rel(both, s[1]) > 120 + 90 + 10]
+    assert end
+    assert {s[2] for s in end} == {Posture.STANDING}

@@ -95,6 +95,10 @@ SAME_POSTURE_DEG: Final = 5.0
 #: Frames between a frame and the start of its transition window (the pipeline's context).
 WINDOW_LEAD_FRAMES: Final = 3
 
+#: Walking frames a thigh's "upright" must have learnt from before the guard of
+#: ``upright_relearn_frames`` applies (ten seconds of walking: a first walk to the desk).
+MIN_TAUGHT_FRAMES: Final = 10
+
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
 
@@ -132,6 +136,15 @@ class PostureClassifier:
         report step regularity 0.5-0.9 in walking; random movement stays below 0.4).
     upright_adapt_frames
         Time constant, in walking frames, of the exponential average that learns "upright".
+    upright_relearn_frames
+        Thigh and pocket: once "upright" has been learnt from ``MIN_TAUGHT_FRAMES`` walking
+        frames (or is given), a walking frame whose thigh would read as sitting (further than
+        ``sitting_thigh_inclination_deg`` from upright) does not teach it: a bouncing leg or
+        a fidget while seated is called walking at times, and a seated thigh is horizontal
+        (a walking thigh swings between about 10 deg of extension and 25-30 deg of flexion,
+        Perry 1992). Only this many such walking frames in a row (a minute of uninterrupted
+        walking, which DESIGN.md section 6 counts as a real break) mean the device was put
+        back on turned, and "upright" is learnt afresh from them.
     upright_axis
         Prior for the body's vertical axis in device coordinates (None: first frame).
     transition_displacement_m
@@ -167,6 +180,7 @@ class PostureClassifier:
         walking_min_rms_g: float = 0.05,
         walking_min_periodicity: float = 0.3,
         upright_adapt_frames: float = 60.0,
+        upright_relearn_frames: int = 60,
         upright_axis: tuple[float, float, float] | None = None,
         transition_displacement_m: float = 0.125,
         transition_speed_m_s: float = 0.2,
@@ -179,6 +193,7 @@ class PostureClassifier:
         self.walking_min_rms_g = walking_min_rms_g
         self.walking_min_periodicity = walking_min_periodicity
         self.upright_adapt_frames = upright_adapt_frames
+        self.upright_relearn_frames = upright_relearn_frames
         self.upright_axis = upright_axis
         self.transition_displacement_m = transition_displacement_m
         self.transition_speed_m_s = transition_speed_m_s
@@ -201,6 +216,11 @@ class PostureClassifier:
         self.reference_known_: NDArray[np.bool_] = np.empty(0, dtype=bool)
         self.walking_enabled = True
         self._ema_state: NDArray[np.float64] | None = None
+        # thigh guard: walking frames that taught "upright", consecutive walking frames that
+        # read as sitting, and whether the previous call ended on a walking frame
+        self._taught = MIN_TAUGHT_FRAMES if upright_axis is not None else 0
+        self._off_run = 0
+        self._last_frame_walking = False
 
     def classify(
         self,
@@ -392,6 +412,8 @@ class PostureClassifier:
         n = len(g_unit)
         idx = np.nonzero(walking)[0]
         self.walking_frames_ += len(idx)
+        if self.placement in THIGH:
+            return self._thigh_references(g_unit, walking, idx)
         if len(idx) == 0:
             return np.broadcast_to(self.upright_ref_, (n, 3))
         alpha = 1.0 / max(self.upright_adapt_frames, 1.0)
@@ -406,4 +428,43 @@ class PostureClassifier:
         pos = np.searchsorted(idx, np.arange(n), side="right") - 1
         ref = np.where(pos[:, None] >= 0, y_unit[np.maximum(pos, 0)], self.upright_ref_)
         self.upright_ref_ = y_unit[-1].copy()
+        return np.asarray(ref, dtype=np.float64)
+
+    def _thigh_references(
+        self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_], idx: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
+        """:meth:`_references` for a thigh or pocket device, with the guard described under
+        ``upright_relearn_frames`` (a loop: each frame is tested against the reference so
+        far, so the result does not depend on how the stream is chunked)."""
+        assert self.upright_ref_ is not None
+        n = len(g_unit)
+        if len(idx) == 0:
+            self._last_frame_walking = False
+            return np.broadcast_to(self.upright_ref_, (n, 3))
+        alpha = 1.0 / max(self.upright_adapt_frames, 1.0)
+        cos_sit = float(np.cos(np.radians(self.sitting_thigh_inclination_deg)))
+        follows = np.empty(len(idx), dtype=bool)  # continues a run of walking frames
+        follows[0] = idx[0] == 0 and self._last_frame_walking
+        follows[1:] = np.diff(idx) == 1
+        self._last_frame_walking = bool(walking[-1])
+        # the EMA as the filter of _references keeps it: y = alpha * g + (1 - alpha) * y_prev
+        y = self.upright_ref_.copy() if self._ema_state is None else self._ema_state / (1 - alpha)
+        ref_now = self.upright_ref_.copy()
+        refs = np.empty((len(idx), 3))
+        for j, g in enumerate(g_unit[idx]):
+            if self._taught >= MIN_TAUGHT_FRAMES and float(g @ ref_now) < cos_sit:
+                self._off_run = self._off_run + 1 if follows[j] else 1
+                if self._off_run < self.upright_relearn_frames:
+                    refs[j] = ref_now
+                    continue
+                y = g.copy()  # put back on turned: learn afresh
+            self._off_run = 0
+            y = alpha * g + (1.0 - alpha) * y
+            self._taught += 1
+            ref_now = _unit(y)
+            refs[j] = ref_now
+        self._ema_state = y * (1.0 - alpha)
+        pos = np.searchsorted(idx, np.arange(n), side="right") - 1
+        ref = np.where(pos[:, None] >= 0, refs[np.maximum(pos, 0)], self.upright_ref_)
+        self.upright_ref_ = ref_now.copy()
         return np.asarray(ref, dtype=np.float64)

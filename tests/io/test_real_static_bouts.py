@@ -2,10 +2,12 @@
 joining real sitting segments with short fidgets, are reported as one bout within +-1 minute.
 
 The open recordings hold sitting segments of 16 s to 2 min, so each test recording is built from
-one real recording: everything up to the end of a real sitting segment (the real stand-to-sit
-transition included), that sitting segment tiled forwards and backwards (no jumps at the joins)
-to 35 minutes with two 20-s fidgets added (band-limited 0.5-3 Hz movement of 0.1 g, shifting on
-the seat), then the real sit-to-stand that followed and its standing, tiled to 2 minutes.
+one real recording: 20 s of its walking (people walk to their seat; it is also how a blind
+pipeline learns which way is up), then everything up to the end of a real sitting segment
+(the real stand-to-sit transition included), that sitting segment repeated with cross-faded
+joins to 35 minutes with two 20-s fidgets added (band-limited 0.5-3 Hz movement of 0.1 g,
+shifting on the seat), then the real sit-to-stand that followed and its standing, tiled to 2
+minutes.
 """
 
 from __future__ import annotations
@@ -62,7 +64,12 @@ def _segments(truth: dict[str, Any], label: str) -> list[dict[str, Any]]:
 
 
 def build(
-    acc: NDArray[np.float32], fs: float, sit: dict[str, Any], rise_s: float, stand: dict[str, Any]
+    acc: NDArray[np.float32],
+    fs: float,
+    sit: dict[str, Any],
+    rise_s: float,
+    stand: dict[str, Any],
+    walk: dict[str, Any],
 ) -> tuple[NDArray[np.float32], float, float]:
     """Recording with ``SITTING_S`` of sitting from ``sit['start_s']``, then the real rise
     starting at ``rise_s`` and the ``stand`` segment; returns it with the true start and end
@@ -76,10 +83,13 @@ def build(
         seat[j : j + round(FIDGET_LEN_S * fs)] += _fidget(round(FIDGET_LEN_S * fs), fs, k)
     r0, s0, s1 = round(rise_s * fs), round(stand["start_s"] * fs), round(stand["end_s"] * fs)
     after = _tile(acc[s0 + margin : s1 - margin], round(STANDING_AFTER_S * fs), margin)
+    w0 = round(walk["start_s"] * fs)
+    lead = acc[w0 : min(w0 + round(20 * fs), round(walk["end_s"] * fs))]
     out = np.concatenate(
-        [acc[: i1 - margin], seat.astype(np.float32), acc[r0 : s0 + margin], after]
+        [lead, acc[: i1 - margin], seat.astype(np.float32), acc[r0 : s0 + margin], after]
     )
-    return out, sit["start_s"], sit["start_s"] + SITTING_S
+    offset = len(lead) / fs
+    return out, offset + sit["start_s"], offset + sit["start_s"] + SITTING_S
 
 
 def check(doc: dict[str, Any], start_s: float, end_s: float) -> None:
@@ -106,7 +116,28 @@ def test_hip_sitting_joined_into_one_bout(recording: str) -> None:
         if s["label"] == "sitting" and segs[i + 2]["label"] == "standing"
     )
     sit, stand = segs[k], segs[k + 2]
-    acc, start_s, end_s = build(z["acc"], fs, sit, sit["end_s"], stand)
+    walk = max(_segments(truth, "walking"), key=lambda w: w["end_s"] - w["start_s"])
+    acc, start_s, end_s = build(z["acc"], fs, sit, sit["end_s"], stand, walk)
     doc = analyze_recording(Recording(acc, fs), Placement.HIP)
     check(doc, start_s, end_s)
     assert doc["static_bouts"][0]["posture"] in {"sitting", "standing"}
+
+
+def test_thigh_sitting_of_an_older_adult_joined_into_one_bout() -> None:
+    """HAR70+ (an older adult, thigh sensor): the 104 s of sitting at the end of the sample.
+
+    The fidgets are rhythmic enough to be called walking for a few seconds, and a seated thigh
+    is horizontal: they must neither break the bout nor turn the sitting into standing."""
+    d = DATASETS / "samples_back_thigh_harth"
+    truth = json.loads((d / "har70plus_501_first201s.truth.json").read_text())
+    z = np.load(d / "har70plus_501_first201s.npz")
+    fs = float(z["fs"])
+    sit = _segments(truth, "sitting")[0]
+    stand = _segments(truth, "standing")[0]
+    walk = _segments(truth, "walking")[0]
+    # no rise was recorded after this sitting: the standing of the sample's start follows
+    acc, start_s, end_s = build(z["acc_thigh"], fs, sit, sit["end_s"], stand, walk)
+    doc = analyze_recording(Recording(acc, fs), Placement.THIGH)
+    check(doc, start_s, end_s)
+    bout = next(b for b in doc["static_bouts"] if b["end_s"] > start_s + 60)
+    assert bout["posture"] == "sitting"
