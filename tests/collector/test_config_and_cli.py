@@ -49,7 +49,7 @@ def test_a_good_config_loads_with_defaults_filled_in() -> None:
     assert watch.placement == "wrist"
     assert config.primary_device("ada") is imu
     assert ada.nudges.motionless_hold_s == 10 * 60  # default
-    held = parse_config(GOOD.replace('quiet_hours = "22-7"', 'motionless_hold_min = 15'))
+    held = parse_config(GOOD.replace('quiet_hours = "22-7"', "motionless_hold_min = 15"))
     assert held.wearers[0].nudges.motionless_hold_s == 15 * 60
 
 
