@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.by_subject import by_subject
 from eval.reference_checks import reference_checks
 from eval.report import write_results
 from sensorhub.io.analysis import analyze_recording
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = scorer.score_dataset(d, out_dir, 0.25, 0.0)
         metrics.update(extra_metrics(d, out_dir))
         metrics.update(reference_checks(d, out_dir))
+        metrics.update(by_subject(scorer, d, out_dir))
         metrics["analysis_cpu_s"] = sum(t for _, t in times)
         metrics["wall_s"] = wall
         results.append(metrics)
