@@ -56,6 +56,7 @@ hip-worn monitors. Med Sci Sports Exerc 46:1816-1824 (sedentary below ~45 mg at 
 
 from __future__ import annotations
 
+import math
 from typing import Final, Self
 
 import numpy as np
@@ -448,21 +449,29 @@ class PostureClassifier:
         follows[1:] = np.diff(idx) == 1
         self._last_frame_walking = bool(walking[-1])
         # the EMA as the filter of _references keeps it: y = alpha * g + (1 - alpha) * y_prev
-        y = self.upright_ref_.copy() if self._ema_state is None else self._ema_state / (1 - alpha)
-        ref_now = self.upright_ref_.copy()
-        refs = np.empty((len(idx), 3))
-        for j, g in enumerate(g_unit[idx]):
-            if self._taught >= MIN_TAUGHT_FRAMES and float(g @ ref_now) < cos_sit:
-                self._off_run = self._off_run + 1 if follows[j] else 1
+        # (plain floats: this loop runs once per walking frame)
+        y0 = self.upright_ref_ if self._ema_state is None else self._ema_state / (1 - alpha)
+        yx, yy, yz = (float(v) for v in y0)
+        rx, ry, rz = (float(v) for v in self.upright_ref_)
+        out: list[tuple[float, float, float]] = []
+        follows_l = follows.tolist()
+        beta = 1.0 - alpha
+        for j, (gx, gy, gz) in enumerate(g_unit[idx].tolist()):
+            if self._taught >= MIN_TAUGHT_FRAMES and gx * rx + gy * ry + gz * rz < cos_sit:
+                self._off_run = self._off_run + 1 if follows_l[j] else 1
                 if self._off_run < self.upright_relearn_frames:
-                    refs[j] = ref_now
+                    out.append((rx, ry, rz))
                     continue
-                y = g.copy()  # put back on turned: learn afresh
+                yx, yy, yz = gx, gy, gz  # put back on turned: learn afresh
             self._off_run = 0
-            y = alpha * g + (1.0 - alpha) * y
+            yx, yy, yz = alpha * gx + beta * yx, alpha * gy + beta * yy, alpha * gz + beta * yz
             self._taught += 1
-            ref_now = _unit(y)
-            refs[j] = ref_now
+            norm = math.sqrt(yx * yx + yy * yy + yz * yz) or 1e-9
+            rx, ry, rz = yx / norm, yy / norm, yz / norm
+            out.append((rx, ry, rz))
+        refs = np.array(out, dtype=np.float64)
+        y = np.array([yx, yy, yz])
+        ref_now = np.array([rx, ry, rz])
         self._ema_state = y * (1.0 - alpha)
         pos = np.searchsorted(idx, np.arange(n), side="right") - 1
         ref = np.where(pos[:, None] >= 0, refs[np.maximum(pos, 0)], self.upright_ref_)
