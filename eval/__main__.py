@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from eval.by_subject import by_subject
+from eval.padded_trials import padded_trials
 from eval.reference_checks import reference_checks
 from eval.report import write_results
 from sensorhub.io.analysis import analyze_recording
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics.update(extra_metrics(d, out_dir))
         metrics.update(reference_checks(d, out_dir))
         metrics.update(by_subject(scorer, d, out_dir))
+        metrics.update(padded_trials(d, PLACEMENT_MAP))
         metrics["analysis_cpu_s"] = sum(t for _, t in times)
         metrics["wall_s"] = wall
         results.append(metrics)

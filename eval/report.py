@@ -64,12 +64,17 @@ GAPS = [
     "step); frames at the end of a walk still labelled walking pick up a few extra steps. The "
     "stride-or-step bounds and the recurrence floor were set after looking at this data "
     "(the error moves by < 0.1 point across +-0.1 of the bounds).",
-    "Falls: specificity reaches 1.00 here only because the car step-in/out (CSI/CSO) trials "
-    "end 2-5 s after the impact, before the post-impact stillness window is complete (the "
-    "detector no longer confirms a fall on padded data). On a continuous stream a pocket phone "
-    "in a car seat still looks like a fall (horizontal thigh, stillness); the not-upright "
-    "post-impact rule only helps once the upright axis is known from walking. Treat the "
-    "specificity as unproven for car transfers.",
+    "Falls: specificity reaches 1.00 on the trials as given only because the car step-in/out "
+    "(CSI/CSO) trials end 2-5 s after the impact, before the post-impact window is complete. "
+    "The stress test appends 20 s of stillness to every trial: sensitivity stays 0.969, "
+    "specificity drops to 0.934 (car step-in 9/36, step-out 6/36), below the 0.98 target. "
+    "Dropping into a low car seat has the free-fall dip and the impact of a fall, and a "
+    "pocket phone cannot tell sitting from lying; step-out alarms come from trials that "
+    "start seated, where the upright axis is not known (on a worn device earlier walking "
+    "gives it, and the 'ends upright' rule rejects them). Requiring a free fall, or a "
+    "deeper one, did not separate them. The caregiver alert (DESIGN.md section 6) waits "
+    "60 s for the wearer to get up or cancel, which is where car transfers have to be "
+    "caught.",
     "Hip posture: balanced accuracy 0.962 (target met on the pool), but 6 of 21 people are "
     "below 0.95 (worst 0.90). Sit/stand comes from the transition that began a static "
     "period (Najafi 2002 / Adamowicz 2020) with rules from physiology (getting up from lying "
@@ -127,6 +132,9 @@ KEYS = [
     ("fall_specificity", "fall specificity"),
     ("fall_trials", "fall trials"),
     ("adl_trials", "daily-activity trials"),
+    ("padded_fall_sensitivity", "stress test, trials + 20 s of stillness: fall sensitivity"),
+    ("padded_fall_specificity", "stress test, trials + 20 s of stillness: fall specificity"),
+    ("padded_false_alarms", "stress test: most false alarms (kind alarms/trials)"),
     ("false_steps_per_static_hour", "false steps per hour sitting/standing/lying"),
     ("static_hours", "static hours checked"),
     ("recordings", "recordings"),
