@@ -97,6 +97,19 @@ def staleness_warning(live: LiveView, now: dt.datetime, *, after_s: float = 120.
     )
 
 
+def motionless_note(live: LiveView, *, after_s: float = 600.0) -> str | None:
+    """A note when the band has not moved at all for ``after_s`` (device time): it may have
+    been taken off, and nudges wait (the nudge engine's motionless hold, 10 min)."""
+    still_s = live.motionless_s
+    if still_s < after_s:
+        return None
+    return (
+        f"The band has not moved at all for {format_duration(still_s)}. If it has been taken "
+        "off, movement reminders wait until it is worn again; this time is not counted as "
+        "sitting once an hour without movement confirms it was off."
+    )
+
+
 def bout_rows(
     bouts: Sequence[EventView], timezone: str, *, limit_min: float = 30.0
 ) -> list[dict[str, str]]:

@@ -285,6 +285,11 @@ class Pipeline:
         return 0.0 if since is None else max(0.0, (now_ns - since) / NS_PER_S)
 
     @property
+    def still_since_ns(self) -> int | None:
+        """Device time since which the device has not moved at all (None while it moves)."""
+        return self._wear.still_since_ns
+
+    @property
     def gait_settled_ns(self) -> int | None:
         """No gait bout reported later starts before this device time (None before any
         analysis); lets bouts of another source of the same walks be judged."""

@@ -19,8 +19,8 @@ who also has an IMU, :class:`~sensorhub.detect.bout_sources.GaitBoutArbiter` kee
 per walk (the step source's for a wrist IMU, the IMU's elsewhere). Its
 epochs are stored only for wearers without an IMU pipeline: epochs are upserted by
 (wearer, minute), and an IMU's epoch (posture, ENMO and its own steps) is never overwritten
-by a step-only one. Step-only epochs carry no acceleration: their ``enmo_mg`` is stored as 0
-(the column is NOT NULL) and their posture is ``walking`` or ``unknown``.
+by a step-only one. Step-only epochs carry no acceleration: their ``enmo_mg`` is stored as
+NULL and their posture is ``walking`` or ``unknown``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import math
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from firmware_protocols.profiles import get_profile
@@ -176,8 +176,7 @@ class WearerRuntime:
         self.bout_arbiter.add("steps", tracker.bouts_, tracker.settled_ns_)
         self._pending.events.extend(self.bout_arbiter.bouts_)
         if not self.has_imu:
-            # The epoch table's enmo_mg is NOT NULL: a step-only epoch stores 0 there.
-            self._pending.epochs.extend(replace(e, enmo_mg=0.0) for e in tracker.epochs_)
+            self._pending.epochs.extend(tracker.epochs_)  # enmo_mg NaN: stored as NULL
 
     async def _deliver(self, decision: NudgeDecision, now_ns: int) -> None:
         level = AlertLevel.MILD if decision.level == 1 else AlertLevel.HIGH
@@ -231,6 +230,7 @@ class WearerRuntime:
                 posture=self.pipeline.current_posture,
                 bout=self.pipeline.current_bout,
                 device_time_ns=self._last_device_ns,
+                still_since_ns=self.pipeline.still_since_ns,
             )
             self._last_live_write = time.monotonic()
 

@@ -59,6 +59,9 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     stale = views.staleness_warning(live, dt.datetime.now(dt.UTC))
     if stale:
         st.warning(stale)
+    still = views.motionless_note(live)
+    if still:
+        st.info(still)
     card = views.bout_card(live, timezone)
     left, right = st.columns(2)
     left.metric("Now", card.posture, help=f"as of {card.as_of} (device time)")

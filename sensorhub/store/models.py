@@ -111,7 +111,8 @@ class EpochRow(Base):
     start_at: Mapped[dt.datetime] = mapped_column(primary_key=True)
     duration_s: Mapped[float] = mapped_column(Float)
     posture: Mapped[str] = mapped_column(String(32))
-    enmo_mg: Mapped[float] = mapped_column(Float)
+    #: None where the device measures no acceleration (step counters, foot pods)
+    enmo_mg: Mapped[float | None] = mapped_column(Float, default=None)
     steps: Mapped[int] = mapped_column(Integer, default=0)
     worn: Mapped[bool] = mapped_column(default=True)
 
@@ -150,6 +151,8 @@ class LiveStateRow(Base):
     #: device time of the latest sample folded into this state
     device_time_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    #: start of the device's current run without any movement (None while it moves)
+    still_since_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 __all__ = [

@@ -36,6 +36,14 @@ class LiveView:
     bout_start_at: dt.datetime | None
     device_time_at: dt.datetime
     updated_at: dt.datetime
+    still_since_at: dt.datetime | None = None
+
+    @property
+    def motionless_s(self) -> float:
+        """How long the device had not moved at all at ``device_time_at`` (0 if moving)."""
+        if self.still_since_at is None:
+            return 0.0
+        return max(0.0, (self.device_time_at - self.still_since_at).total_seconds())
 
     @property
     def bout_duration_s(self) -> float | None:
@@ -99,7 +107,8 @@ class EpochView:
     start_at: dt.datetime
     duration_s: float
     posture: str
-    enmo_mg: float
+    #: None for a device without an accelerometer (step counter, foot pod)
+    enmo_mg: float | None
     steps: int
     worn: bool
 
@@ -130,7 +139,14 @@ class Queries:
         if not rows:
             return None
         r = rows[0]
-        return LiveView(r.posture, r.bout_posture, r.bout_start_at, r.device_time_at, r.updated_at)
+        return LiveView(
+            r.posture,
+            r.bout_posture,
+            r.bout_start_at,
+            r.device_time_at,
+            r.updated_at,
+            r.still_since_at,
+        )
 
     def events(
         self,

@@ -8,6 +8,7 @@ a recording never duplicates anything.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -211,7 +212,7 @@ class Repository:
                 "start_at": utc_from_ns(epoch.start_ns),
                 "duration_s": epoch.duration_s,
                 "posture": str(epoch.posture),
-                "enmo_mg": epoch.enmo_mg,
+                "enmo_mg": epoch.enmo_mg if math.isfinite(epoch.enmo_mg) else None,
                 "steps": epoch.steps,
                 "worn": epoch.worn,
             }
@@ -243,8 +244,10 @@ class Repository:
         posture: Posture,
         bout: CurrentBout | None,
         device_time_ns: int,
+        still_since_ns: int | None = None,
     ) -> None:
-        """Replace the wearer's live state (current posture and the bout in progress)."""
+        """Replace the wearer's live state (current posture, the bout in progress, and since
+        when the device has not moved at all, if it is motionless)."""
         values = {
             "wearer_id": wearer_id,
             "posture": str(posture),
@@ -252,6 +255,7 @@ class Repository:
             "bout_start_at": None if bout is None else utc_from_ns(bout.start_ns),
             "device_time_at": utc_from_ns(device_time_ns),
             "updated_at": dt.datetime.now(dt.UTC),
+            "still_since_at": None if still_since_ns is None else utc_from_ns(still_since_ns),
         }
 
         def work(session: Session) -> None:

@@ -57,6 +57,20 @@ def test_a_silent_band_is_called_out() -> None:
     assert "10 min" in warning
 
 
+def test_a_band_that_has_not_moved_for_ten_minutes_gets_a_note() -> None:
+    moving = LiveView("sitting", "sitting", T, T + dt.timedelta(minutes=40), T, None)
+    assert views.motionless_note(moving) is None
+    still = LiveView(
+        "sitting", "sitting", T, T + dt.timedelta(minutes=40), T, T + dt.timedelta(minutes=15)
+    )
+    assert views.motionless_note(still) is not None
+    assert "25 min" in (views.motionless_note(still) or "")
+    brief = LiveView(
+        "sitting", "sitting", T, T + dt.timedelta(minutes=40), T, T + dt.timedelta(minutes=35)
+    )
+    assert views.motionless_note(brief) is None
+
+
 def test_rows_are_in_local_time_and_flag_long_bouts() -> None:
     bout = EventView(uuid.uuid4(), "static_bout", T, T + dt.timedelta(minutes=40), "sitting", {})
     [row] = views.bout_rows([bout], "Europe/Berlin")

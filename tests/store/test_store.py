@@ -35,6 +35,36 @@ def test_open_migrates_to_head_and_is_idempotent(db_url: str) -> None:
     again.close()
 
 
+def test_a_database_of_the_first_schema_is_upgraded_with_its_data(db_url: str) -> None:
+    """0001 -> head keeps the rows; the new columns accept what 0001 could not."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from sensorhub.store.database import _alembic_config, create_db_engine
+    from sensorhub.store.models import EpochRow, WearerRow
+
+    engine = create_db_engine(db_url)
+    command.upgrade(_alembic_config(engine), "0001")
+    with engine.begin() as c:  # rows as sensorhub 0001 wrote them
+        t = utc_from_ns(T0)
+        c.execute(insert(WearerRow.__table__).values(id="w1", display_name="Ada",
+                                                     timezone="UTC", created_at=t))  # fmt: skip
+        c.execute(insert(EpochRow.__table__).values(wearer_id="w1", start_at=t, duration_s=60.0,
+                                                    posture="sitting", enmo_mg=4.5, steps=0,
+                                                    worn=True))  # fmt: skip
+    engine.dispose()
+    store = Store.open(db_url)
+    assert schema_revision(store.engine) == head_revision() != "0001"
+    since, until = utc_from_ns(T0), utc_from_ns(T0 + 3600 * NS_PER_S)
+    [old] = store.queries.epochs("w1", since=since, until=until)
+    assert old.enmo_mg == 4.5
+    steps_only = EpochSummary(T0 + 60 * NS_PER_S, 60.0, Posture.WALKING, float("nan"), steps=90)
+    store.repository.save_epochs("w1", [steps_only])
+    new = store.queries.epochs("w1", since=since, until=until)[1]
+    assert (new.enmo_mg, new.steps) == (None, 90)
+    store.close()
+
+
 def test_sqlite_runs_in_wal_mode_and_creates_its_folder(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'sub' / 'hub.db'}")
     with store.engine.connect() as c:
@@ -83,6 +113,17 @@ def test_live_state_round_trip(store: Store) -> None:
     live = store.queries.live("w1")
     assert live is not None
     assert live.bout_duration_s == 90
+    assert live.motionless_s == 0.0
+    store.repository.save_live_state(
+        "w1",
+        posture=Posture.STATIONARY,
+        bout=bout,
+        device_time_ns=bout.last_ns,
+        still_since_ns=T0 + 30 * NS_PER_S,
+    )
+    live = store.queries.live("w1")
+    assert live is not None
+    assert live.motionless_s == 60
     store.repository.save_live_state(
         "w1", posture=Posture.WALKING, bout=None, device_time_ns=T0 + 100 * NS_PER_S
     )
