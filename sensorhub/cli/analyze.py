@@ -46,6 +46,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="FILE.json", help="write here")
     p.add_argument("--format", choices=("json", "table"), default="json")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="do not autocalibrate the accelerometer from its still periods (van Hees 2014)",
+    )
     p.set_defaults(run=run)
 
 
@@ -80,7 +85,13 @@ def run(args: argparse.Namespace) -> int:
     bar = None
     if not args.no_progress and len(rec) >= PROGRESS_MIN_SAMPLES:
         bar = _Bar(sys.stderr)
-    doc = analyze_recording(rec, Placement(args.placement), settings=settings, progress=bar)
+    doc = analyze_recording(
+        rec,
+        Placement(args.placement),
+        settings=settings,
+        progress=bar,
+        calibrate=not args.no_calibration,
+    )
     text = json.dumps(doc, indent=1) + "\n" if args.format == "json" else format_table(doc)
     if args.out is not None:
         try:
@@ -124,4 +135,12 @@ def format_table(doc: dict[str, Any]) -> str:
         lines.append(f"possible fall at {f['time_s']:.1f} s (confidence {f['confidence']:.2f})")
     for w in doc["nonwear"]:
         lines.append(f"not worn {w['start_s']:.1f} - {w['end_s']:.1f} s")
+    cal = doc.get("calibration") or {}
+    if cal.get("applied"):
+        lines.append(
+            f"calibration: offset {cal['offset_g']} g, scale {cal['scale']}, error "
+            f"{cal['error_before_mg']} -> {cal['error_after_mg']} mg"
+        )
+    elif cal:
+        lines.append(f"calibration: not applied ({cal.get('reason')})")
     return "\n".join(lines) + "\n"

@@ -7,12 +7,19 @@ blocks, and the events are turned into the stable JSON document ``sensorhub.anal
 Before the real pass, a short pre-scan (at most ``prescan_s`` of data) learns the body's vertical
 axis from walking, so postures before the wearer's first walk are judged against the right
 "upright" too. The pre-scan only sets a pipeline setting; the pass itself is the streaming code.
+
+A first pre-scan (at most ``calibration_prescan_s``, 24 h) gathers the still 10-s windows and
+fits the accelerometer's offset and scale to gravity (van Hees et al. 2014, as GGIR's
+``g.calibrate``; :mod:`sensorhub.signal.calibration`). When the fit is accepted (enough
+orientations, plausible, lower error), every block that enters the upright pre-scan and the
+pipeline is corrected with it; the document's ``calibration`` object says what was done.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Final
 
 import numpy as np
@@ -27,9 +34,11 @@ from sensorhub.model import (
     Placement,
     Posture,
     PostureSegment,
+    SampleBlock,
     StaticBout,
 )
 from sensorhub.pipeline import Pipeline, PipelineSettings
+from sensorhub.signal.calibration import AutoCalibrator, apply_calibration
 
 SCHEMA: Final = "sensorhub.analysis/1"
 
@@ -51,17 +60,82 @@ def _r_list(x: np.ndarray, nd: int = 3) -> list[float | None]:
     return [_r(v, nd) for v in x.tolist()]
 
 
+def prescan_calibration(
+    rec: Recording, *, prescan_s: float = 24 * 3600, block_s: float = 3600.0
+) -> AutoCalibrator:
+    """Accelerometer calibration fitted to the still windows of the first ``prescan_s``.
+
+    Returns the fitted :class:`~sensorhub.signal.calibration.AutoCalibrator`; check its
+    ``calibrated_`` before applying ``offset_g_`` and ``scale_``.
+    """
+    cal = AutoCalibrator()
+    fs = rec.nominal_fs_hz
+    limit = int(prescan_s * fs)
+    seen = 0
+    for block in iter_blocks(rec, block_s=block_s):
+        acc = block.acc_g[: max(0, limit - seen)]
+        cal.partial_fit(acc, fs)
+        seen += len(block)
+        if seen >= limit:
+            break
+    return cal.fit()
+
+
+def calibrated_blocks(
+    rec: Recording, calibration: AutoCalibrator | None, *, block_s: float
+) -> Iterator[SampleBlock]:
+    """:func:`~sensorhub.io.readers.iter_blocks`, corrected when ``calibration`` is accepted."""
+    for block in iter_blocks(rec, block_s=block_s):
+        if calibration is None or not calibration.calibrated_:
+            yield block
+        else:
+            acc = apply_calibration(block.acc_g, calibration.offset_g_, calibration.scale_)
+            yield replace(block, acc_g=acc)
+
+
+def calibration_summary(calibration: AutoCalibrator | None) -> dict[str, Any]:
+    """The document's ``calibration`` object (``applied`` false when not attempted or refused)."""
+    if calibration is None:
+        return {
+            "applied": False,
+            "offset_g": None,
+            "scale": None,
+            "error_before_mg": None,
+            "error_after_mg": None,
+            "still_windows": None,
+            "reason": "calibration not attempted",
+        }
+    c = calibration
+    return {
+        "applied": bool(c.calibrated_),
+        "offset_g": [_r(v, 5) for v in c.offset_g_.tolist()] if c.calibrated_ else None,
+        "scale": [_r(v, 5) for v in c.scale_.tolist()] if c.calibrated_ else None,
+        "error_before_mg": _r(c.error_before_mg_, 2),
+        "error_after_mg": _r(c.error_after_mg_, 2),
+        "still_windows": c.n_still_windows_,
+        "reason": c.reason_,
+    }
+
+
 def prescan_upright(
-    rec: Recording, placement: Placement, settings: PipelineSettings, *, prescan_s: float = 6 * 3600
+    rec: Recording,
+    placement: Placement,
+    settings: PipelineSettings,
+    *,
+    prescan_s: float = 6 * 3600,
+    calibration: AutoCalibrator | None = None,
 ) -> tuple[float, float, float] | None:
-    """Upright axis learnt from the walking in the first ``prescan_s`` of a recording."""
+    """Upright axis learnt from the walking in the first ``prescan_s`` of a recording.
+
+    ``calibration``, when accepted, corrects the samples first (as in the real pass).
+    """
     if placement in (Placement.WRIST, Placement.FOOT):
         return None
     pipe = Pipeline(placement, settings=settings)
     fs = rec.nominal_fs_hz
     limit = int(prescan_s * fs)
     seen = 0
-    for block in iter_blocks(rec, block_s=300.0):
+    for block in calibrated_blocks(rec, calibration, block_s=300.0):
         pipe.feed(block)
         seen += len(block)
         if seen >= limit or pipe.walking_seconds() >= PRESCAN_WALK_S:
@@ -77,8 +151,12 @@ def analyze_recording(
     settings: PipelineSettings | None = None,
     progress: Progress | None = None,
     block_s: float = 3600.0,
+    calibrate: bool = True,
 ) -> dict[str, Any]:
     """Analyse a recording; return the ``sensorhub.analysis/1`` document as a dict.
+
+    With ``calibrate`` (the default) the accelerometer is first autocalibrated from its still
+    periods (:func:`prescan_calibration`); a refused fit leaves the samples as they are.
 
     ``block_s`` is how much of the recording enters the pipeline at a time (the pipeline is
     designed so that results do not depend on it). An hour per block (about 9 MB of float64
@@ -87,8 +165,9 @@ def analyze_recording(
     """
     placement = Placement(placement)
     st = settings or PipelineSettings()
+    cal = prescan_calibration(rec) if calibrate else None
     if st.upright_axis is None:
-        axis = prescan_upright(rec, placement, st)
+        axis = prescan_upright(rec, placement, st, calibration=cal)
         if axis is not None:
             st = _replace(st, upright_axis=axis)
     pipe = Pipeline(placement, fs_hz=rec.nominal_fs_hz, settings=st)
@@ -96,7 +175,7 @@ def analyze_recording(
     steps: list[np.ndarray] = []
     n = len(rec)
     done = 0
-    for block in iter_blocks(rec, block_s=block_s):
+    for block in calibrated_blocks(rec, cal, block_s=block_s):
         events += pipe.feed(block)
         steps.append(pipe.pop_steps())
         done += len(block)
@@ -106,12 +185,17 @@ def analyze_recording(
     steps.append(pipe.pop_steps())
     epochs = pipe.pop_epochs()
     step_s = np.concatenate(steps).astype(np.float64) / NS_PER_S if steps else np.empty(0)
-    return build_document(rec, placement, events, step_s, epochs_steps=sum(e.steps for e in epochs))
+    return build_document(
+        rec,
+        placement,
+        events,
+        step_s,
+        epochs_steps=sum(e.steps for e in epochs),
+        calibration=calibration_summary(cal),
+    )
 
 
 def _replace(st: PipelineSettings, **kw: Any) -> PipelineSettings:
-    from dataclasses import replace
-
     return replace(st, **kw)
 
 
@@ -122,8 +206,13 @@ def build_document(
     steps_s: np.ndarray,
     *,
     epochs_steps: int | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Turn pipeline events into the JSON document (times in s from the first sample)."""
+    """Turn pipeline events into the JSON document (times in s from the first sample).
+
+    ``calibration`` is the ``calibration`` object (:func:`calibration_summary`); without it
+    the document says that no calibration was attempted.
+    """
     s = 1.0 / NS_PER_S
     posture = [
         {"start_s": _r(e.start_ns * s), "end_s": _r(e.end_ns * s), "posture": e.posture.value}
@@ -179,4 +268,5 @@ def build_document(
             "longest_static_bout_s": _r(max((b.duration_s for b in static), default=0.0), 1),
             "breaks": breaks,
         },
+        "calibration": calibration if calibration is not None else calibration_summary(None),
     }
