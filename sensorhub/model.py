@@ -164,6 +164,10 @@ class GaitBout:
     stride_regularity: float | None = None
     asymmetry_pct: float | None = None
     speed_mps: float | None = None
+    #: median vertical harmonic ratio of the bout's strides (trunk placements; Menz 2003)
+    harmonic_ratio: float | None = None
+    #: share of the bout's steps that are shuffling (short steps; needs the sensor height)
+    shuffling_pct: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,9 @@ class EpochSummary:
     steps: int = 0
     worn: bool = True
     posture_seconds: Mapping[str, float] = field(default_factory=dict)
+    #: mean amplitude deviation of |a| (Vähä-Ypyä et al. 2015), mean of one-second values, mg
+    #: (None where not measured, e.g. epochs from a step counter)
+    mad_mg: float | None = None
 
 
 #: Everything a pipeline emits.

@@ -36,7 +36,12 @@ from sensorhub.model import (
     PostureSegment,
     SampleBlock,
 )
-from sensorhub.signal.features import MAX_STEP_PERIOD_S, FrameFeatures, compute_features
+from sensorhub.signal.features import (
+    MAX_STEP_PERIOD_S,
+    FrameFeatures,
+    compute_features,
+    harmonic_ratio,
+)
 from sensorhub.signal.frames import FrameBatch, FrameWindower
 from sensorhub.signal.resample import GridResampler
 from sensorhub.signal.transitions import vertical_displacement
@@ -45,6 +50,8 @@ __all__ = ["Pipeline", "PipelineSettings"]
 
 #: Placements on a limb: the sensor sees its own limb's cycle (one stride per peak).
 LIMB = frozenset({Placement.THIGH, Placement.POCKET, Placement.WRIST, Placement.FOOT})
+#: Placements on the trunk: the vertical acceleration there gives the harmonic ratio.
+TRUNK = frozenset({Placement.LOWER_BACK, Placement.HIP, Placement.CHEST})
 #: Shortest stride a limb's rhythm is taken for (160 steps/min); shorter periods are steps.
 LIMB_MIN_STRIDE_S = 0.75
 #: Below this input rate (Hz) steps cannot be seen: no walking, steps or falls are detected.
@@ -121,6 +128,7 @@ class _EpochAcc:
     index: int
     seconds: NDArray[np.float64] = field(default_factory=lambda: np.zeros(len(POSTURES)))
     enmo_sum: float = 0.0
+    mad_sum: float = 0.0
     covered: float = 0.0
     steps: int = 0
 
@@ -418,7 +426,7 @@ class Pipeline:
         if len(rows) == 0:
             self._gait.add(
                 np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0),
-                self._step_horizon(now),
+                self._step_horizon(now), harmonic_ratio=np.empty(0),
             )  # fmt: skip
             events.extend(self._gait.bouts_)
             self._count_steps(self._gait.steps_, feats.k, per_frame)
@@ -463,11 +471,27 @@ class Pipeline:
         fr = rows[r]
         self._gait.add(
             t, feats.step_regularity[fr], feats.stride_regularity[fr], exc,
-            self._step_horizon(now),
+            self._step_horizon(now), harmonic_ratio=self._harmonic_ratio(batch, feats, fr),
         )  # fmt: skip
         events.extend(self._gait.bouts_)
         self._count_steps(self._gait.steps_, feats.k, per_frame)
         return per_frame
+
+    def _harmonic_ratio(
+        self, batch: FrameBatch, feats: FrameFeatures, frames: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
+        """Vertical harmonic ratio of the frames the steps were found in (trunk placements;
+        NaN elsewhere), each from the frame's own context window at its step period."""
+        out = np.full(len(frames), np.nan)
+        if self.placement not in TRUNK or len(frames) == 0:
+            return out
+        u, inv = np.unique(frames, return_inverse=True)
+        g = feats.gravity_g[u]
+        up = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
+        hr = harmonic_ratio(
+            np.asarray(batch.windows[u]), up, feats.step_period_s[u], self.settings.work_fs_hz
+        )
+        return hr[inv.reshape(-1)]
 
     def _step_horizon(self, now_ns: int) -> int:
         """Time up to which no more candidate steps can arrive.
@@ -568,6 +592,8 @@ class Pipeline:
             cov = feats.coverage[s:e]
             acc.seconds += np.bincount(labels[s:e], weights=cov, minlength=len(POSTURES))
             acc.enmo_sum += float((feats.enmo_mg[s:e] * cov).sum())
+            if len(feats.mad_mg) == len(feats):
+                acc.mad_sum += float((feats.mad_mg[s:e] * cov).sum())
             acc.covered += float(cov.sum())
             acc.steps += int(steps[s:e].sum())
 
@@ -585,6 +611,7 @@ class Pipeline:
                 duration_s=float(ep),
                 posture=POSTURES[int(np.argmax(acc.seconds))],
                 enmo_mg=acc.enmo_sum / acc.covered if acc.covered > 0 else 0.0,
+                mad_mg=acc.mad_sum / acc.covered if acc.covered > 0 else 0.0,
                 steps=acc.steps,
                 worn=bool(nonwear < 0.5 * acc.covered),
                 posture_seconds=secs,

@@ -6,7 +6,9 @@ cadence (60 / the median step time among plausible steps of 1/3-1.5 s, i.e. 40-1
 steps/min), stride time and its coefficient of variation, step and stride regularity (trunk
 autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry of alternate steps, and speed
 by the inverted-pendulum model when the sensor height is known (Zijlstra & Hof 2003, with the
-Mobilise-D scaling factor 4.587/4). A bout is emitted once no step has followed for
+Mobilise-D scaling factor 4.587/4), the vertical harmonic ratio at trunk placements (Menz et al.
+2003) and the share of shuffling steps (inverted-pendulum step length below
+:data:`SHUFFLE_STEP_LENGTH_M`). A bout is emitted once no step has followed for
 ``max_break_s``, so within a few seconds of device time.
 
 References
@@ -19,6 +21,9 @@ Proc. UbiComp 2013:225-234.
 Zijlstra W., Hof A.L. (2003) Gait Posture 18:1-10.
 Hausdorff J.M. (2005) Gait variability: methods, modeling and meaning. J NeuroEng Rehabil 2:19
 (stride-time CV).
+Menz H.B., Lord S.R., Fitzpatrick R.C. (2003) Gait Posture 18:35-46 (harmonic ratio).
+Hollman J.H., McDade E.M., Petersen R.C. (2011) Normative spatiotemporal gait parameters in
+older adults. Gait Posture 34:111-118 (step lengths of adults aged 70-90+).
 """
 
 from __future__ import annotations
@@ -36,6 +41,12 @@ from sensorhub.signal.features import MAX_STEP_PERIOD_S, MIN_STEP_PERIOD_S
 
 #: Mobilise-D default step-length scaling factor K of the inverted-pendulum model.
 ZIJLSTRA_K = 4.587 / 4.0
+#: A step shorter than this (inverted-pendulum step length, m) counts as shuffling. Community-
+#: dwelling adults of 70-90+ years step about 0.5-0.65 m at their usual pace (Hollman et al.
+#: 2011); 0.40 m is well below that. With a 0.9 m pendulum it is a vertical trunk excursion of
+#: about 1.7 cm per step, against the 3-5 cm of normal walking (Zijlstra & Hof 2003). A
+#: provisional threshold: it has not been validated against labelled shuffling.
+SHUFFLE_STEP_LENGTH_M = 0.40
 
 
 @dataclass(slots=True)
@@ -44,6 +55,7 @@ class _Open:
     step_reg: list[float] = field(default_factory=list)
     stride_reg: list[float] = field(default_factory=list)
     excursion_m: list[float] = field(default_factory=list)
+    harmonic_ratio: list[float] = field(default_factory=list)
 
 
 class GaitBoutAssembler:
@@ -104,7 +116,7 @@ class GaitBoutAssembler:
         self.bouts_: list[GaitBout] = []
         self.steps_: NDArray[np.int64] = np.empty(0, np.int64)
         self._open = _Open()
-        self._seq: list[tuple[int, float, float, float]] = []
+        self._seq: list[tuple[int, float, float, float, float]] = []
         self._confirmed = False
         self._out: list[int] = []
         self._now_ns: int | None = None
@@ -128,24 +140,29 @@ class GaitBoutAssembler:
         stride_reg: NDArray[np.float64],
         excursion_m: NDArray[np.float64],
         now_ns: int,
+        *,
+        harmonic_ratio: NDArray[np.float64] | None = None,
     ) -> Self:
         """Add candidate steps (sorted, after earlier ones) with per-step quality values;
-        ``now_ns`` is the device time up to which the stream has been analysed."""
+        ``now_ns`` is the device time up to which the stream has been analysed.
+        ``harmonic_ratio`` is that of the frame each step was found in (None: unknown)."""
         self.bouts_ = []
         self._out = []
         self._now_ns = now_ns if self._now_ns is None else max(self._now_ns, now_ns)
         seq_gap = int(self.max_sequence_gap_s * NS_PER_S)
+        hr = np.full(len(step_ns), np.nan) if harmonic_ratio is None else harmonic_ratio
         for item in zip(
             step_ns.tolist(),
             step_reg.tolist(),
             stride_reg.tolist(),
             excursion_m.tolist(),
+            hr.tolist(),
             strict=True,
         ):
             t = int(item[0])
             if self._seq and t - self._seq[-1][0] > seq_gap:
                 self._seq, self._confirmed = [], False
-            self._seq.append((t, item[1], item[2], item[3]))
+            self._seq.append((t, item[1], item[2], item[3], item[4]))
             if self._confirmed:
                 self._push(self._seq[-1])
             elif len(self._seq) >= self.min_sequence_steps and self._rhythmic():
@@ -174,7 +191,7 @@ class GaitBoutAssembler:
         self._close()
         return self
 
-    def _lead_in(self) -> list[tuple[int, float, float, float]]:
+    def _lead_in(self) -> list[tuple[int, float, float, float, float]]:
         """The confirmed sequence without leading steps cut off by a pause: an interval
         longer than two median steps of the rhythmic run holds a missing step or a pause,
         so the steps before it (a weight shift before setting off) are not this walk's."""
@@ -197,7 +214,7 @@ class GaitBoutAssembler:
         med = d[k // 2] if k % 2 else 0.5 * (d[k // 2 - 1] + d[k // 2])
         return all(abs(x - med) <= self.rhythm_tolerance * med for x in d)
 
-    def _push(self, item: tuple[int, float, float, float]) -> None:
+    def _push(self, item: tuple[int, float, float, float, float]) -> None:
         t = item[0]
         o = self._open
         if o.steps and t - o.steps[-1] > int(self.max_break_s * NS_PER_S):
@@ -207,6 +224,7 @@ class GaitBoutAssembler:
         o.step_reg.append(item[1])
         o.stride_reg.append(item[2])
         o.excursion_m.append(item[3])
+        o.harmonic_ratio.append(item[4])
         self._out.append(t)
 
     def _close(self) -> None:
@@ -220,6 +238,7 @@ class GaitBoutAssembler:
             np.asarray(o.excursion_m),
             sensor_height_m=self.sensor_height_m,
             step_length_factor=self.step_length_factor,
+            harmonic_ratio=np.asarray(o.harmonic_ratio),
         )
         self.bouts_.append(bout)
 
@@ -251,8 +270,15 @@ def bout_metrics(
     *,
     sensor_height_m: float | None,
     step_length_factor: float = ZIJLSTRA_K,
+    harmonic_ratio: NDArray[np.float64] | None = None,
 ) -> GaitBout:
-    """Metrics of one bout from its step times (ns) and per-step quality values."""
+    """Metrics of one bout from its step times (ns) and per-step quality values.
+
+    The harmonic ratio is the median of the steps' frame values (None without any); the
+    shuffling share is that of the steps with a measured excursion whose inverted-pendulum
+    length is below :data:`SHUFFLE_STEP_LENGTH_M` (None without the sensor height or any
+    measured step: the placement cannot tell).
+    """
     t = steps_ns.astype(np.float64) / NS_PER_S
     st = np.diff(t)
     med = float(np.median(st))
@@ -278,12 +304,14 @@ def bout_metrics(
     if og.sum() >= 2 and eg.sum() >= 2:
         asym = float(100.0 * abs(odd[og].mean() - even[eg].mean()) / mean_step)
     speed = None
+    shuffling = None
     if sensor_height_m is not None and sensor_height_m > 0:
         h = excursion_m[np.isfinite(excursion_m)]
         h = h[(h > 0) & (h < 0.5 * sensor_height_m)]
         if len(h):
             lengths = step_length_factor * 2.0 * np.sqrt(2.0 * sensor_height_m * h - h * h)
             speed = float(np.median(lengths)) / mean_step
+            shuffling = float(100.0 * np.mean(lengths < SHUFFLE_STEP_LENGTH_M))
     reg1 = _nanmedian(step_reg)
     reg2 = _nanmedian(stride_reg)
     return GaitBout(
@@ -297,4 +325,6 @@ def bout_metrics(
         stride_regularity=reg2,
         asymmetry_pct=asym,
         speed_mps=None if speed is None or not math.isfinite(speed) else speed,
+        harmonic_ratio=None if harmonic_ratio is None else _nanmedian(harmonic_ratio),
+        shuffling_pct=shuffling,
     )

@@ -12,12 +12,17 @@ Iluz T. et al. (2014) Automated detection of missteps during community ambulatio
 with Parkinson's disease. J NeuroEng Rehabil 11:48 (locomotion band for gait detection).
 Moe-Nilssen R., Helbostad J.L. (2004) Estimation of gait cycle characteristics by trunk
 accelerometry. J Biomech 37:121-126 (unbiased autocorrelation of trunk acceleration).
+Vähä-Ypyä H. et al. (2015) A universal, accurate intensity-based classification of different
+physical activities using raw data of accelerometer. Clin Physiol Funct Imaging 35:64-70 (MAD).
+Menz H.B., Lord S.R., Fitzpatrick R.C. (2003) Acceleration patterns of the head and pelvis when
+walking on level and irregular surfaces. Gait Posture 18:35-46 (harmonic ratio; after Smidt G.L.
+et al. 1971, Arch Phys Med Rehabil 52:200-207).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.fft
@@ -67,6 +72,11 @@ class FrameFeatures:
         is a stride).
     step_regularity, stride_regularity
         Vertical autocorrelation near the step and stride lag (Moe-Nilssen & Helbostad 2004).
+    mad_mg
+        Mean amplitude deviation of |a| within the frame itself (Vähä-Ypyä et al. 2015),
+        milli-g: the mean of ||a_i| - mean |a||. The source uses 6-s epochs; here it is per
+        one-second frame and epochs average the frames. (Empty when not computed, e.g. by
+        hand-built features in tests.)
     """
 
     k: NDArray[np.int64]
@@ -84,6 +94,7 @@ class FrameFeatures:
     half_period_r: NDArray[np.float64]
     step_regularity: NDArray[np.float64]
     stride_regularity: NDArray[np.float64]
+    mad_mg: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     def __len__(self) -> int:
         return int(self.k.shape[0])
@@ -159,6 +170,7 @@ def compute_features(
     trough = mag.min(axis=1)
     frame_sd = mag.std(axis=1)
     mag_mean = mag.mean(axis=1)
+    mad = np.abs(mag - mag_mean[:, None]).mean(axis=1) * 1000.0
     periodicity = np.zeros(n)
     period = np.full(n, np.nan)
     half_r = np.full(n, np.nan)
@@ -195,6 +207,7 @@ def compute_features(
         half_r,
         step_reg,
         stride_reg,
+        mad,
     )
 
 
@@ -350,3 +363,119 @@ def _periodicity_block(
         vals = np.where(valid, r_v[np.arange(m)[:, None], np.minimum(idx, max_lag)], -np.inf)
         regs.append(np.where(ok_p & (hi_i > lo_i), vals.max(axis=1), np.nan))
     return np.stack((np.maximum(b_v, b_x), period, half, regs[0], regs[1]))
+
+
+#: Harmonics of the stride frequency summed by the harmonic ratio (Menz et al. 2003).
+HR_HARMONICS = 20
+#: Samples per stride after time normalisation (at least 2 * HR_HARMONICS + 1).
+_HR_POINTS = 64
+#: Strides around the window's centre that give its harmonic ratio: the frame's own walking
+#: (a longer span would mix in the standing before and after a short walk).
+_HR_STRIDES = 2
+#: The stride lag is searched within this fraction of twice the step period (the step period
+#: comes from a half-rate autocorrelation, so it is quantised to two samples of the grid).
+_HR_LAG_SEARCH = 0.08
+
+
+def harmonic_ratio(
+    windows: NDArray[np.float64],
+    up: NDArray[np.float64],
+    step_period_s: NDArray[np.float64],
+    fs_hz: float,
+) -> NDArray[np.float64]:
+    """Vertical harmonic ratio of trunk acceleration per window (Menz et al. 2003).
+
+    The ratio of the summed amplitudes of the even to the odd harmonics of the stride
+    frequency (first :data:`HR_HARMONICS` harmonics) of the acceleration along gravity (``up``,
+    a unit vector per window). Steps of the two legs that are alike make the vertical
+    acceleration repeat every step, i.e. every second harmonic of the stride: healthy adults
+    walk with about 2-3.5 vertically, lower values mean a less smooth or symmetric gait. Only
+    the vertical direction is used: the anteroposterior axis is unknown for an unknown mounting.
+
+    The stride lag is refined at the full rate (the highest unbiased autocorrelation within
+    +-8 % of twice ``step_period_s``, with parabolic interpolation); the two strides centred on
+    the window's centre (the frame) are each resampled to 64 points, so the harmonics are exact
+    FFT bins, and the window's value is the mean of their two ratios. Harmonics at or above
+    the grid's Nyquist frequency are left out. Each window is processed on its own (streaming
+    equals batch).
+
+    Parameters
+    ----------
+    windows
+        Acceleration windows (m, width, 3), g.
+    up
+        Unit gravity direction per window (m, 3).
+    step_period_s
+        Step period per window (NaN: no value).
+    fs_hz
+        Sampling rate of the windows.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        Harmonic ratio per window (NaN where the period is unknown or no whole stride fits).
+    """
+    m, width = windows.shape[0], windows.shape[1]
+    out = np.full(m, np.nan)
+    lag0 = 2.0 * np.asarray(step_period_s, dtype=np.float64) * fs_hz
+    rows = np.nonzero(np.isfinite(lag0) & (lag0 >= 4.0) & (lag0 < 0.8 * width))[0]
+    if len(rows) == 0:
+        return out
+    v = np.einsum("mwc,mc->mw", windows[rows], up[rows])
+    v = v - v.mean(axis=1, keepdims=True)
+    lag0 = lag0[rows]
+    n = len(rows)
+    # refine the stride lag: unbiased autocovariance at whole lags around twice the step
+    d = int(np.ceil(_HR_LAG_SEARCH * float(lag0.max()))) + 1
+    offs = np.arange(-d, d + 1)
+    lags = np.round(lag0).astype(np.intp)[:, None] + offs[None, :]  # (n, 2d + 1)
+    inside = (offs[None, :] >= -_HR_LAG_SEARCH * lag0[:, None] - 1) & (
+        offs[None, :] <= _HR_LAG_SEARCH * lag0[:, None] + 1
+    )
+    inside &= (lags >= 1) & (lags < width - 1)
+    idx = np.arange(width)
+    ac = np.full(lags.shape, -np.inf)
+    for j in range(len(offs)):
+        lag = np.clip(lags[:, j], 1, width - 1)
+        shifted = np.take_along_axis(v, np.minimum(idx[None, :] + lag[:, None], width - 1), axis=1)
+        prod = np.where(idx[None, :] < width - lag[:, None], v * shifted, 0.0)
+        ac[:, j] = np.where(inside[:, j], prod.sum(axis=1) / (width - lag), -np.inf)
+    best = np.argmax(ac, axis=1)
+    ar = np.arange(n)
+    period = lags[ar, best].astype(np.float64)
+    interior = (best > 0) & (best < len(offs) - 1)
+    a0 = ac[ar, best]
+    am = ac[ar, np.maximum(best - 1, 0)]
+    ap = ac[ar, np.minimum(best + 1, len(offs) - 1)]
+    den = am - 2.0 * a0 + ap
+    ok_par = interior & np.isfinite(am) & np.isfinite(ap) & (den < 0)
+    shift = np.where(ok_par, 0.5 * (am - ap) / np.where(ok_par, den, -1.0), 0.0)
+    period = period + np.clip(shift, -0.5, 0.5)
+    # whole strides in the window, centred, each resampled to _HR_POINTS samples
+    n_str = np.minimum(np.floor((width - 1) / period).astype(np.intp), _HR_STRIDES)
+    s_max = int(n_str.max())
+    if s_max < 1:
+        return out
+    start = 0.5 * (width - 1 - n_str * period)
+    frac_pos = np.arange(_HR_POINTS) / _HR_POINTS
+    pos = start[:, None, None] + period[:, None, None] * (
+        np.arange(s_max)[None, :, None] + frac_pos[None, None, :]
+    )  # (n, s_max, points)
+    pos = np.clip(pos, 0.0, width - 1.0)
+    i0 = np.minimum(np.floor(pos).astype(np.intp), width - 2)
+    w1 = pos - i0
+    flat = v.reshape(-1)
+    base = (np.arange(n) * width)[:, None, None]
+    seg = flat[base + i0] * (1.0 - w1) + flat[base + i0 + 1] * w1
+    amp = np.abs(np.fft.rfft(seg, axis=2)[:, :, 1 : HR_HARMONICS + 1])  # harmonics 1..20
+    k = np.arange(1, HR_HARMONICS + 1)
+    below_nyq = k[None, :] < 0.5 * period[:, None]  # (n, harmonics)
+    amp = amp * below_nyq[:, None, :]
+    even = amp[:, :, 1::2].sum(axis=2)
+    odd = amp[:, :, 0::2].sum(axis=2)
+    valid = (np.arange(s_max)[None, :] < n_str[:, None]) & (odd > 0)
+    ratio = np.where(valid, even / np.where(odd > 0, odd, 1.0), np.nan)
+    has = valid.any(axis=1)
+    if has.any():
+        out[rows[has]] = np.nanmedian(ratio[has], axis=1)
+    return out
