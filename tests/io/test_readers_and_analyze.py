@@ -13,6 +13,7 @@ from sensorhub.cli import analyze
 from sensorhub.io.analysis import SCHEMA, analyze_recording
 from sensorhub.io.readers import RecordingError, iter_blocks, read_recording
 from sensorhub.model import NS_PER_S, Placement
+from sensorhub.signal.calibration import apply_calibration
 from sensorhub.signal.synthetic import make_signal
 
 SCRIPT = [("standing", 90), ("walking", 60), ("sitting", 90)]
@@ -122,6 +123,15 @@ def test_analyze_command_json_contract(
         "falls",
         "nonwear",
         "summary",
+        "calibration",
+    }
+    assert set(doc["calibration"]) >= {
+        "applied",
+        "offset_g",
+        "scale",
+        "error_before_mg",
+        "error_after_mg",
+        "reason",
     }
     assert doc["duration_s"] == pytest.approx(240, abs=0.1)
     assert 90 <= doc["steps"]["count"] <= 120  # 60 s at 105 steps/min
@@ -148,3 +158,70 @@ def test_analyze_rejects_bad_options(tmp_path: Path) -> None:
     args = _args(str(tmp_path / "x.npy"), "--placement", "wrist", "--fs", "-5")
     with pytest.raises(RecordingError, match="--fs must be positive"):
         args.run(args)
+
+
+def miscalibrated_device(fs: float = 50.0) -> np.ndarray:
+    """Six orientations held 60 s each (with 2 s of movement between), read through a known
+    offset and scale, 5 mg noise."""
+    rng = np.random.default_rng(7)
+    dirs = np.vstack([np.eye(3), -np.eye(3)])
+    parts = []
+    for d in dirs:
+        parts += [np.repeat(d[None], int(60 * fs), axis=0), d + rng.normal(0, 0.3, (100, 3))]
+    true = np.concatenate(parts)
+    return (
+        true / np.array([1.03, 0.98, 1.01])
+        + np.array([0.02, -0.03, 0.015])
+        + rng.normal(0, 0.005, true.shape)
+    )
+
+
+def test_analyze_autocalibrates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A miscalibrated device seen in six orientations is corrected before the pipeline; the
+    document reports the fit, and ``--no-calibration`` leaves the samples alone."""
+    acc = miscalibrated_device()
+    np.savez(tmp_path / "r.npz", acc=acc, fs=50.0)
+    out = tmp_path / "o.json"
+    args = _args(str(tmp_path / "r.npz"), "--placement", "thigh", "--out", str(out))
+    assert args.run(args) == 0
+    cal = json.loads(out.read_text())["calibration"]
+    assert cal["applied"] is True
+    assert cal["reason"] == ""
+    assert cal["offset_g"] == pytest.approx([0.02, -0.03, 0.015], abs=0.003)
+    assert cal["scale"] == pytest.approx([1.03, 0.98, 1.01], rel=0.003)
+    assert cal["error_before_mg"] > 20 > 3 > cal["error_after_mg"]
+    assert cal["still_windows"] >= 30
+
+    # the pipeline saw the corrected samples: same events as a pre-corrected recording
+    rec = read_recording(tmp_path / "r.npz")
+    doc = analyze_recording(rec, Placement.THIGH)
+    fixed = apply_calibration(acc, np.array(cal["offset_g"]), np.array(cal["scale"]))
+    np.savez(tmp_path / "fixed.npz", acc=fixed, fs=50.0)
+    ref = analyze_recording(
+        read_recording(tmp_path / "fixed.npz"), Placement.THIGH, calibrate=False
+    )
+    for key in ("posture", "static_bouts", "steps", "summary"):
+        assert doc[key] == ref[key]
+
+    args = _args(
+        str(tmp_path / "r.npz"), "--placement", "thigh", "--out", str(out), "--no-calibration"
+    )
+    assert args.run(args) == 0
+    cal = json.loads(out.read_text())["calibration"]
+    assert cal["applied"] is False
+    assert "not attempted" in cal["reason"]
+
+    args = _args(str(tmp_path / "r.npz"), "--placement", "thigh", "--format", "table")
+    assert args.run(args) == 0
+    assert "calibration: offset" in capsys.readouterr().out
+
+
+def test_analyze_one_orientation_stays_uncalibrated(tmp_path: Path) -> None:
+    """Five minutes still in one orientation: the document says why nothing was applied."""
+    acc = np.tile(miscalibrated_device()[: 60 * 50], (5, 1))  # 5 min lying one way
+    rec_path = tmp_path / "r.npz"
+    np.savez(rec_path, acc=acc, fs=50.0)
+    cal = analyze_recording(read_recording(rec_path), Placement.THIGH)["calibration"]
+    assert cal["applied"] is False
+    assert cal["offset_g"] is None
+    assert "not enough orientations" in cal["reason"]
