@@ -471,24 +471,34 @@ class Pipeline:
         fr = rows[r]
         self._gait.add(
             t, feats.step_regularity[fr], feats.stride_regularity[fr], exc,
-            self._step_horizon(now), harmonic_ratio=self._harmonic_ratio(batch, feats, fr),
+            self._step_horizon(now), harmonic_ratio=self._harmonic_ratio(batch, feats, labels, fr),
         )  # fmt: skip
         events.extend(self._gait.bouts_)
         self._count_steps(self._gait.steps_, feats.k, per_frame)
         return per_frame
 
     def _harmonic_ratio(
-        self, batch: FrameBatch, feats: FrameFeatures, frames: NDArray[np.intp]
+        self,
+        batch: FrameBatch,
+        feats: FrameFeatures,
+        labels: NDArray[np.int8],
+        frames: NDArray[np.intp],
     ) -> NDArray[np.float64]:
-        """Vertical harmonic ratio of the frames the steps were found in (trunk placements;
-        NaN elsewhere), each from the frame's own context window at its step period."""
+        """Vertical harmonic ratio of the frames the steps were found in, each from the frame's
+        own context window at its step period: trunk placements and frames labelled walking
+        only (a frame where walking starts or stops mixes in standing), NaN elsewhere."""
         out = np.full(len(frames), np.nan)
         if self.placement not in TRUNK or len(frames) == 0:
             return out
         u, inv = np.unique(frames, return_inverse=True)
+        walk = labels[u] == CODE[Posture.WALKING]
+        if not walk.any():
+            return out
+        u_all, u = u, u[walk]
         g = feats.gravity_g[u]
         up = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
-        hr = harmonic_ratio(
+        hr = np.full(len(u_all), np.nan)
+        hr[walk] = harmonic_ratio(
             np.asarray(batch.windows[u]), up, feats.step_period_s[u], self.settings.work_fs_hz
         )
         return hr[inv.reshape(-1)]
