@@ -27,6 +27,7 @@ import numpy as np
 from sensorhub.io.readers import Recording, iter_blocks
 from sensorhub.model import (
     NS_PER_S,
+    EpochSummary,
     Event,
     Fall,
     GaitBout,
@@ -192,7 +193,15 @@ def analyze_recording(
         step_s,
         epochs_steps=sum(e.steps for e in epochs),
         calibration=calibration_summary(cal),
+        mean_mad_mg=_mean_mad(epochs),
     )
+
+
+def _mean_mad(epochs: list[EpochSummary]) -> float | None:
+    """Mean MAD (mg) over the analysed seconds of the epochs (None without any)."""
+    w = [(sum(e.posture_seconds.values()), e.mad_mg) for e in epochs if e.mad_mg is not None]
+    total = sum(x for x, _ in w)
+    return sum(x * m for x, m in w) / total if total > 0 else None
 
 
 def _replace(st: PipelineSettings, **kw: Any) -> PipelineSettings:
@@ -207,11 +216,15 @@ def build_document(
     *,
     epochs_steps: int | None = None,
     calibration: dict[str, Any] | None = None,
+    mean_mad_mg: float | None = None,
 ) -> dict[str, Any]:
     """Turn pipeline events into the JSON document (times in s from the first sample).
 
     ``calibration`` is the ``calibration`` object (:func:`calibration_summary`); without it
-    the document says that no calibration was attempted.
+    the document says that no calibration was attempted. ``mean_mad_mg`` is the recording's
+    mean amplitude deviation (Vähä-Ypyä et al. 2015; the document has no epochs to carry it).
+    Walking endurance in the summary: the longest gait bout (first to last step) and how many
+    bouts last at least 1 min (DESIGN.md section 6, brisk walking for >= 1 min) and 10 min.
     """
     s = 1.0 / NS_PER_S
     posture = [
@@ -234,6 +247,7 @@ def build_document(
     )
     end_ns = duration * NS_PER_S
     breaks = sum(1 for b in static if b.end_ns < end_ns - NS_PER_S)
+    gait_s = [(b.end_ns - b.start_ns) * s for b in gait]
     return {
         "schema": SCHEMA,
         "placement": placement.value,
@@ -252,6 +266,8 @@ def build_document(
                 "stride_regularity": _r(b.stride_regularity),
                 "asymmetry_pct": _r(b.asymmetry_pct, 2),
                 "speed_mps": _r(b.speed_mps),
+                "harmonic_ratio": _r(b.harmonic_ratio),
+                "shuffling_pct": _r(b.shuffling_pct, 1),
             }
             for b in gait
         ],
@@ -267,6 +283,10 @@ def build_document(
             "walking_s": _r(secs.get(Posture.WALKING.value, 0.0), 1),
             "longest_static_bout_s": _r(max((b.duration_s for b in static), default=0.0), 1),
             "breaks": breaks,
+            "longest_gait_bout_s": _r(max(gait_s, default=0.0), 1),
+            "gait_bouts_ge_1min": sum(1 for d in gait_s if d >= 60.0),
+            "gait_bouts_ge_10min": sum(1 for d in gait_s if d >= 600.0),
+            "mean_mad_mg": _r(mean_mad_mg, 2),
         },
         "calibration": calibration if calibration is not None else calibration_summary(None),
     }
