@@ -67,7 +67,9 @@ def prescan_calibration(
     """Accelerometer calibration fitted to the still windows of the first ``prescan_s``.
 
     Returns the fitted :class:`~sensorhub.signal.calibration.AutoCalibrator`; check its
-    ``calibrated_`` before applying ``offset_g_`` and ``scale_``.
+    ``calibrated_`` before applying ``offset_g_`` and ``scale_``. Samples are windowed by their
+    position in the stream of finite samples (rows with NaN are skipped, as the pipeline skips
+    them) at the nominal rate, also for irregular recordings. About 0.5 s per day of 100 Hz.
     """
     cal = AutoCalibrator()
     fs = rec.nominal_fs_hz
