@@ -151,3 +151,26 @@ def test_harmonic_ratio_only_at_the_trunk() -> None:
     bouts = _walk_bouts(1.0, Placement.WRIST, None)
     assert bouts
     assert all(b.harmonic_ratio is None for b in bouts)
+
+
+def test_analysis_summary_reports_walking_endurance_and_mad() -> None:
+    from sensorhub.io.analysis import analyze_recording
+    from sensorhub.io.readers import Recording
+
+    sig = make_signal(
+        [("standing", 30), ("walking", 75), ("standing", 30), ("walking", 30), ("standing", 20)],
+        placement=Placement.LOWER_BACK,
+        seed=5,
+    )
+    doc = analyze_recording(Recording(sig.acc_g, sig.fs_hz), Placement.LOWER_BACK)
+    durations = [b["end_s"] - b["start_s"] for b in doc["gait_bouts"]]
+    summary = doc["summary"]
+    assert len(durations) == 2
+    assert summary["longest_gait_bout_s"] == pytest.approx(max(durations), abs=0.1)
+    assert 70.0 < summary["longest_gait_bout_s"] <= 75.0
+    assert summary["gait_bouts_ge_1min"] == 1
+    assert summary["gait_bouts_ge_10min"] == 0
+    assert summary["mean_mad_mg"] > 0
+    for b in doc["gait_bouts"]:
+        assert b["harmonic_ratio"] > 3.0
+        assert b["shuffling_pct"] is None  # no sensor height given

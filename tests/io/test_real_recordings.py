@@ -83,3 +83,27 @@ def test_limb_sensor_gait_does_not_depend_on_block_boundaries(tmp_path: Path) ->
     split = analyze_recording(recording, Placement.POCKET, block_s=1100.0)
     assert split["steps"] == whole["steps"]
     assert split["gait_bouts"] == whole["gait_bouts"]
+
+
+@pytest.mark.parametrize(
+    "recording",
+    ["HA001_Test5_Trial1", "HA001_Test5_Trial2", "MS001_Test5_Trial1", "MS001_Test5_Trial2"],
+)
+def test_lower_back_harmonic_ratio_is_physiological(recording: str) -> None:
+    # straight walks at the participants' own pace: healthy adults walk with a vertical
+    # harmonic ratio of about 2-3.5 (Menz et al. 2003); the bouts here are 12-15 steps with
+    # gait initiation and termination in them, which lowers it (smoke check, not a fit)
+    _, doc = run("gait_lowerback_mobgap", recording)
+    assert doc["gait_bouts"]
+    for bout in doc["gait_bouts"]:
+        assert 1.3 <= bout["harmonic_ratio"] <= 4.0
+        assert bout["shuffling_pct"] is not None  # the sensor height is known
+
+
+def test_harth_shuffling_is_null_without_sensor_height() -> None:
+    # the labelled shuffling here is a few seconds of standing leg movement, too short for a
+    # gait bout; the one bout is the labelled walk, and with no sensor height it has no value
+    _, doc = run("samples_back_thigh_harth", "har70plus_501_first201s")
+    assert len(doc["gait_bouts"]) == 1
+    assert all(b["shuffling_pct"] is None for b in doc["gait_bouts"])
+    assert doc["summary"]["mean_mad_mg"] > 0
