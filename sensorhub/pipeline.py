@@ -463,15 +463,16 @@ class Pipeline:
         )
         if keep.any():
             self._last_step_ns = int(t[keep][-1])
-        t, r = t[keep], r[keep]
+        t, r, smp = t[keep], r[keep], smp[keep]
         exc = det.excursion_m_[keep]
         if self._limb:
             t, r = self._add_contralateral(t, r, stride_mode)
             exc = np.full(len(t), np.nan)
         fr = rows[r]
+        hr = self._harmonic_ratio(batch, feats, labels, fr, smp)
         self._gait.add(
             t, feats.step_regularity[fr], feats.stride_regularity[fr], exc,
-            self._step_horizon(now), harmonic_ratio=self._harmonic_ratio(batch, feats, labels, fr),
+            self._step_horizon(now), harmonic_ratio=hr,
         )  # fmt: skip
         events.extend(self._gait.bouts_)
         self._count_steps(self._gait.steps_, feats.k, per_frame)
@@ -483,25 +484,29 @@ class Pipeline:
         feats: FrameFeatures,
         labels: NDArray[np.int8],
         frames: NDArray[np.intp],
+        sample: NDArray[np.intp],
     ) -> NDArray[np.float64]:
-        """Vertical harmonic ratio of the frames the steps were found in, each from the frame's
-        own context window at its step period: trunk placements and frames labelled walking
-        only (a frame where walking starts or stops mixes in standing), NaN elsewhere."""
+        """Vertical harmonic ratio of the stride that begins at each step (trunk placements,
+        steps in frames labelled walking; NaN elsewhere), from the step's frame's own context
+        window at the frame's step period."""
         out = np.full(len(frames), np.nan)
-        if self.placement not in TRUNK or len(frames) == 0:
+        if self.placement not in TRUNK or self._limb or len(frames) == 0:
             return out
-        u, inv = np.unique(frames, return_inverse=True)
-        walk = labels[u] == CODE[Posture.WALKING]
-        if not walk.any():
+        walk = np.nonzero(labels[frames] == CODE[Posture.WALKING])[0]
+        if len(walk) == 0:
             return out
-        u_all, u = u, u[walk]
-        g = feats.gravity_g[u]
+        f = frames[walk]
+        g = feats.gravity_g[f]
         up = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
-        hr = np.full(len(u_all), np.nan)
-        hr[walk] = harmonic_ratio(
-            np.asarray(batch.windows[u]), up, feats.step_period_s[u], self.settings.work_fs_hz
+        start = (self.settings.context_s * self._spf + sample[walk]).astype(np.float64)
+        out[walk] = harmonic_ratio(
+            np.asarray(batch.windows[f]),
+            up,
+            feats.step_period_s[f],
+            self.settings.work_fs_hz,
+            start=start,
         )
-        return hr[inv.reshape(-1)]
+        return out
 
     def _step_horizon(self, now_ns: int) -> int:
         """Time up to which no more candidate steps can arrive.

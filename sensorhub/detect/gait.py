@@ -274,7 +274,8 @@ def bout_metrics(
 ) -> GaitBout:
     """Metrics of one bout from its step times (ns) and per-step quality values.
 
-    The harmonic ratio is the median of the steps' frame values (None without any); the
+    The harmonic ratio is the median of the steps' stride values but for the last two steps,
+    whose strides end after the bout (None without any); the
     shuffling share is that of the steps with a measured excursion whose inverted-pendulum
     length is below :data:`SHUFFLE_STEP_LENGTH_M` (None without the sensor height or any
     measured step: the placement cannot tell).
@@ -325,6 +326,7 @@ def bout_metrics(
         stride_regularity=reg2,
         asymmetry_pct=asym,
         speed_mps=None if speed is None or not math.isfinite(speed) else speed,
-        harmonic_ratio=None if harmonic_ratio is None else _nanmedian(harmonic_ratio),
+        # the last two steps' strides run past the bout's last step (into the stop)
+        harmonic_ratio=None if harmonic_ratio is None else _nanmedian(harmonic_ratio[:-2]),
         shuffling_pct=shuffling,
     )

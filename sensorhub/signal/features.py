@@ -382,6 +382,7 @@ def harmonic_ratio(
     up: NDArray[np.float64],
     step_period_s: NDArray[np.float64],
     fs_hz: float,
+    start: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Vertical harmonic ratio of trunk acceleration per window (Menz et al. 2003).
 
@@ -409,6 +410,10 @@ def harmonic_ratio(
         Step period per window (NaN: no value).
     fs_hz
         Sampling rate of the windows.
+    start
+        Sample of each window where one stride is taken from (an initial contact: the stride
+        from a step to the same foot's next step, as Menz et al. cut them; moved back when it
+        would run past the window). None: the two strides centred on the window.
 
     Returns
     -------
@@ -453,12 +458,16 @@ def harmonic_ratio(
     period = period + np.clip(shift, -0.5, 0.5)
     # whole strides in the window, centred, each resampled to _HR_POINTS samples
     n_str = np.minimum(np.floor((width - 1) / period).astype(np.intp), _HR_STRIDES)
+    if start is None:
+        first = 0.5 * (width - 1 - n_str * period)
+    else:
+        n_str = np.minimum(n_str, 1)
+        first = np.clip(np.asarray(start, dtype=np.float64)[rows], 0.0, width - 1 - period)
     s_max = int(n_str.max())
     if s_max < 1:
         return out
-    start = 0.5 * (width - 1 - n_str * period)
     frac_pos = np.arange(_HR_POINTS) / _HR_POINTS
-    pos = start[:, None, None] + period[:, None, None] * (
+    pos = first[:, None, None] + period[:, None, None] * (
         np.arange(s_max)[None, :, None] + frac_pos[None, None, :]
     )  # (n, s_max, points)
     pos = np.clip(pos, 0.0, width - 1.0)

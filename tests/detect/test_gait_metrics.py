@@ -44,6 +44,11 @@ def test_harmonic_ratio_of_a_known_harmonic_mix(stride_s: float) -> None:
     step = np.round(stride_s / 2 * FS / 2) / (FS / 2)
     (hr,) = harmonic_ratio(_window(v)[None], UP[None], np.array([step]), FS)
     assert hr == pytest.approx(expected, rel=0.05)
+    # one stride from a given sample (a step), and from one that would run past the window
+    starts = np.array([175.0, 340.0])
+    two = np.repeat(_window(v)[None], 2, axis=0)
+    hr1 = harmonic_ratio(two, np.stack((UP, UP)), np.array([step, step]), FS, start=starts)
+    assert hr1 == pytest.approx([expected, expected], rel=0.05)
 
 
 def _steps(t: np.ndarray, step_s: float, amps: tuple[float, float]) -> np.ndarray:
