@@ -495,16 +495,17 @@ class Pipeline:
         walk = np.nonzero(labels[frames] == CODE[Posture.WALKING])[0]
         if len(walk) == 0:
             return out
-        f = frames[walk]
-        g = feats.gravity_g[f]
+        u, inv = np.unique(frames[walk], return_inverse=True)
+        g = feats.gravity_g[u]
         up = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
         start = (self.settings.context_s * self._spf + sample[walk]).astype(np.float64)
         out[walk] = harmonic_ratio(
-            np.asarray(batch.windows[f]),
+            np.asarray(batch.windows[u]),
             up,
-            feats.step_period_s[f],
+            feats.step_period_s[u],
             self.settings.work_fs_hz,
             start=start,
+            window_of=inv.reshape(-1),
         )
         return out
 

@@ -383,8 +383,9 @@ def harmonic_ratio(
     step_period_s: NDArray[np.float64],
     fs_hz: float,
     start: NDArray[np.float64] | None = None,
+    window_of: NDArray[np.intp] | None = None,
 ) -> NDArray[np.float64]:
-    """Vertical harmonic ratio of trunk acceleration per window (Menz et al. 2003).
+    """Vertical harmonic ratio of trunk acceleration (Menz et al. 2003).
 
     The ratio of the summed amplitudes of the even to the odd harmonics of the stride
     frequency (first :data:`HR_HARMONICS` harmonics) of the acceleration along gravity (``up``,
@@ -394,11 +395,9 @@ def harmonic_ratio(
     the vertical direction is used: the anteroposterior axis is unknown for an unknown mounting.
 
     The stride lag is refined at the full rate (the highest unbiased autocorrelation within
-    +-8 % of twice ``step_period_s``, with parabolic interpolation); the two strides centred on
-    the window's centre (the frame) are each resampled to 64 points, so the harmonics are exact
-    FFT bins, and the window's value is the mean of their two ratios. Harmonics at or above
-    the grid's Nyquist frequency are left out. Each window is processed on its own (streaming
-    equals batch).
+    +-8 % of twice ``step_period_s``, with parabolic interpolation); a stride is resampled to
+    64 points, so the harmonics are exact FFT bins. Harmonics at or above the grid's Nyquist
+    frequency are left out. Each window is processed on its own (streaming equals batch).
 
     Parameters
     ----------
@@ -411,80 +410,93 @@ def harmonic_ratio(
     fs_hz
         Sampling rate of the windows.
     start
-        Sample of each window where one stride is taken from (an initial contact: the stride
-        from a step to the same foot's next step, as Menz et al. cut them; moved back when it
-        would run past the window). None: the two strides centred on the window.
+        Samples where one stride each is taken from (initial contacts: the stride from a step
+        to the same foot's next step, as Menz et al. cut them; moved back when it would run
+        past the window). None: one value per window, the mean ratio of the two strides
+        centred on it.
+    window_of
+        The window of each ``start`` (None: ``start`` has one entry per window).
 
     Returns
     -------
     NDArray[np.float64]
-        Harmonic ratio per window (NaN where the period is unknown or no whole stride fits).
+        Harmonic ratio per window, or per ``start`` (NaN where the period is unknown or no
+        whole stride fits).
     """
     m, width = windows.shape[0], windows.shape[1]
-    out = np.full(m, np.nan)
     lag0 = 2.0 * np.asarray(step_period_s, dtype=np.float64) * fs_hz
-    rows = np.nonzero(np.isfinite(lag0) & (lag0 >= 4.0) & (lag0 < 0.8 * width))[0]
-    if len(rows) == 0:
-        return out
-    v = np.einsum("mwc,mc->mw", windows[rows], up[rows])
-    v = v - v.mean(axis=1, keepdims=True)
-    lag0 = lag0[rows]
-    n = len(rows)
-    # refine the stride lag: unbiased autocovariance at whole lags around twice the step
-    d = int(np.ceil(_HR_LAG_SEARCH * float(lag0.max()))) + 1
-    offs = np.arange(-d, d + 1)
-    lags = np.round(lag0).astype(np.intp)[:, None] + offs[None, :]  # (n, 2d + 1)
-    inside = (offs[None, :] >= -_HR_LAG_SEARCH * lag0[:, None] - 1) & (
-        offs[None, :] <= _HR_LAG_SEARCH * lag0[:, None] + 1
-    )
-    inside &= (lags >= 1) & (lags < width - 1)
-    idx = np.arange(width)
-    ac = np.full(lags.shape, -np.inf)
-    for j in range(len(offs)):
-        lag = np.clip(lags[:, j], 1, width - 1)
-        shifted = np.take_along_axis(v, np.minimum(idx[None, :] + lag[:, None], width - 1), axis=1)
-        prod = np.where(idx[None, :] < width - lag[:, None], v * shifted, 0.0)
-        ac[:, j] = np.where(inside[:, j], prod.sum(axis=1) / (width - lag), -np.inf)
-    best = np.argmax(ac, axis=1)
-    ar = np.arange(n)
-    period = lags[ar, best].astype(np.float64)
-    interior = (best > 0) & (best < len(offs) - 1)
-    a0 = ac[ar, best]
-    am = ac[ar, np.maximum(best - 1, 0)]
-    ap = ac[ar, np.minimum(best + 1, len(offs) - 1)]
-    den = am - 2.0 * a0 + ap
-    ok_par = interior & np.isfinite(am) & np.isfinite(ap) & (den < 0)
-    shift = np.where(ok_par, 0.5 * (am - ap) / np.where(ok_par, den, -1.0), 0.0)
-    period = period + np.clip(shift, -0.5, 0.5)
-    # whole strides in the window, centred, each resampled to _HR_POINTS samples
-    n_str = np.minimum(np.floor((width - 1) / period).astype(np.intp), _HR_STRIDES)
+    ok = np.isfinite(lag0) & (lag0 >= 4.0) & (lag0 < 0.8 * width)
+    rows = np.nonzero(ok)[0]
+    v = np.zeros((m, width))
+    period = np.full(m, np.nan)
+    if len(rows):
+        vr = np.einsum("mwc,mc->mw", windows[rows], up[rows])
+        vr -= vr.mean(axis=1, keepdims=True)
+        v[rows] = vr
+        period[rows] = _stride_lag(vr, lag0[rows])
     if start is None:
-        first = 0.5 * (width - 1 - n_str * period)
+        sel = np.arange(m)
+        n_str = np.minimum(np.floor((width - 1) / np.where(ok, period, width)), _HR_STRIDES)
+        first = 0.5 * (width - 1 - n_str * np.where(ok, period, 0.0))
     else:
-        n_str = np.minimum(n_str, 1)
-        first = np.clip(np.asarray(start, dtype=np.float64)[rows], 0.0, width - 1 - period)
-    s_max = int(n_str.max())
-    if s_max < 1:
+        sel = np.arange(len(start)) if window_of is None else np.asarray(window_of)
+        p_sel = np.where(ok[sel], period[sel], 0.0)
+        n_str = np.where(ok[sel] & (p_sel <= width - 1), 1.0, 0.0)
+        first = np.clip(np.asarray(start, dtype=np.float64), 0.0, width - 1 - p_sel)
+    out = np.full(len(sel), np.nan)
+    e = np.nonzero(ok[sel] & (n_str >= 1))[0]
+    if len(e) == 0:
         return out
+    w_e = sel[e]
+    p_e = period[w_e]
+    ns = n_str[e].astype(np.intp)
+    s_max = int(ns.max())
     frac_pos = np.arange(_HR_POINTS) / _HR_POINTS
-    pos = first[:, None, None] + period[:, None, None] * (
+    pos = first[e, None, None] + p_e[:, None, None] * (
         np.arange(s_max)[None, :, None] + frac_pos[None, None, :]
-    )  # (n, s_max, points)
+    )  # (entries, strides, points)
     pos = np.clip(pos, 0.0, width - 1.0)
     i0 = np.minimum(np.floor(pos).astype(np.intp), width - 2)
     w1 = pos - i0
     flat = v.reshape(-1)
-    base = (np.arange(n) * width)[:, None, None]
+    base = (w_e * width)[:, None, None]
     seg = flat[base + i0] * (1.0 - w1) + flat[base + i0 + 1] * w1
     amp = np.abs(np.fft.rfft(seg, axis=2)[:, :, 1 : HR_HARMONICS + 1])  # harmonics 1..20
     k = np.arange(1, HR_HARMONICS + 1)
-    below_nyq = k[None, :] < 0.5 * period[:, None]  # (n, harmonics)
-    amp = amp * below_nyq[:, None, :]
+    amp = amp * (k[None, :] < 0.5 * p_e[:, None])[:, None, :]  # below the Nyquist frequency
     even = amp[:, :, 1::2].sum(axis=2)
     odd = amp[:, :, 0::2].sum(axis=2)
-    valid = (np.arange(s_max)[None, :] < n_str[:, None]) & (odd > 0)
-    ratio = np.where(valid, even / np.where(odd > 0, odd, 1.0), np.nan)
-    has = valid.any(axis=1)
-    if has.any():
-        out[rows[has]] = np.nanmedian(ratio[has], axis=1)
+    valid = (np.arange(s_max)[None, :] < ns[:, None]) & (odd > 0)
+    ratio = np.where(valid, even / np.where(odd > 0, odd, 1.0), 0.0)
+    cnt = valid.sum(axis=1)
+    out[e] = np.where(cnt > 0, ratio.sum(axis=1) / np.maximum(cnt, 1), np.nan)
+    return out
+
+
+def _stride_lag(v: NDArray[np.float64], lag0: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The stride lag (samples, fractional) of each row of ``v`` (n, width): the highest
+    unbiased autocovariance within +-8 % of ``lag0`` (whole lags; FFT per row), refined by a
+    parabola through it and its neighbours."""
+    n, width = v.shape
+    nfft = 1 << int(np.ceil(np.log2(2 * width)))
+    spec = np.fft.rfft(v, n=nfft, axis=1)
+    ac = np.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=1)[:, :width]
+    ac = ac / (width - np.arange(width))[None, :]
+    d = int(np.ceil(_HR_LAG_SEARCH * float(lag0.max()))) + 1
+    offs = np.arange(-d, d + 1)
+    lags = np.round(lag0).astype(np.intp)[:, None] + offs[None, :]  # (n, 2d + 1)
+    inside = (np.abs(offs[None, :]) <= _HR_LAG_SEARCH * lag0[:, None] + 1) & (
+        (lags >= 1) & (lags < width - 1)
+    )
+    vals = np.where(inside, np.take_along_axis(ac, np.clip(lags, 0, width - 1), axis=1), -np.inf)
+    best = np.argmax(vals, axis=1)
+    ar = np.arange(n)
+    a0 = vals[ar, best]
+    am = vals[ar, np.maximum(best - 1, 0)]
+    ap = vals[ar, np.minimum(best + 1, len(offs) - 1)]
+    den = am - 2.0 * a0 + ap
+    interior = (best > 0) & (best < len(offs) - 1)
+    ok_par = interior & np.isfinite(am) & np.isfinite(ap) & (den < 0)
+    shift = np.where(ok_par, 0.5 * (am - ap) / np.where(ok_par, den, -1.0), 0.0)
+    out: NDArray[np.float64] = lags[ar, best] + np.clip(shift, -0.5, 0.5)
     return out
