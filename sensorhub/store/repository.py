@@ -111,6 +111,8 @@ def _event_row(wearer_id: str, event: Event, now: dt.datetime) -> dict[str, Any]
                 "stride_regularity",
                 "asymmetry_pct",
                 "speed_mps",
+                "harmonic_ratio",
+                "shuffling_pct",
             )
         }
     elif isinstance(event, Fall):

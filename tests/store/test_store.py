@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import text
 
 from sensorhub.errors import StorageError
-from sensorhub.model import NS_PER_S, CurrentBout, EpochSummary, Fall, Posture, StaticBout
+from sensorhub.model import (
+    NS_PER_S,
+    CurrentBout,
+    EpochSummary,
+    Fall,
+    GaitBout,
+    Posture,
+    StaticBout,
+)
 from sensorhub.store import NudgeRecord, Store, ns_from_utc, utc_from_ns
 from sensorhub.store.database import head_revision, schema_revision
 
@@ -91,6 +99,17 @@ def test_events_are_upserted_by_deterministic_id(store: Store) -> None:
     assert bouts[0].posture == "sitting"
     falls = store.queries.events("w1", "fall")
     assert [f.data["confidence"] for f in falls] == [0.9]
+
+
+def test_gait_bouts_keep_every_metric(store: Store) -> None:
+    bout = GaitBout(T0, T0 + 60 * NS_PER_S, steps=104, cadence_spm=104.0, stride_time_s=1.15,
+                    stride_time_cv_pct=2.1, step_regularity=0.8, stride_regularity=0.85,
+                    asymmetry_pct=4.0, speed_mps=1.2, harmonic_ratio=2.9,
+                    shuffling_pct=5.0)  # fmt: skip
+    store.repository.save_events("w1", [bout])
+    [got] = store.queries.events("w1", "gait_bout")
+    for name in ("cadence_spm", "stride_time_cv_pct", "harmonic_ratio", "shuffling_pct"):
+        assert got.data[name] == getattr(bout, name)
 
 
 def test_event_window_query(store: Store) -> None:
