@@ -35,7 +35,7 @@ from sensorhub.sim.scenario import Scenario, Segment
 from sensorhub.store import Store, ns_from_utc
 
 START_UTC_NS = 1_790_000_040 * NS_PER_S  # on a minute boundary
-SPEED = 40.0
+SPEED = 20.0  # a pod reports every second; 5 s without one is a gap: 0.25 s of real time here
 SCENARIO = Scenario(
     "step-devices",
     (
