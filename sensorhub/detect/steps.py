@@ -240,12 +240,20 @@ class StepDetector:
     ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Maxima of ``vf`` in columns ``c0:c1`` that dominate +-``h`` samples and reach the
         amplitude floors: (row, sample from ``c0``)."""
-        mx = maximum_filter1d(vf, size=2 * h + 1, axis=1, mode="nearest")
-        centre = vf[:, c0:c1]
-        top = np.max(vf[:, max(0, c0 - h) : c1 + h], axis=1, keepdims=True)
-        ok = (centre >= mx[:, c0:c1]) & (centre >= self.min_peak_g)
-        ok &= centre >= self.relative_peak * top
-        ok[:, 1:] &= centre[:, 1:] > centre[:, :-1]  # first sample of a plateau only
+        top = np.max(vf[:, max(0, c0 - h) : c1 + h], axis=1)
+        return self._dominant(vf, h, c0, c1, top)
+
+    def _dominant(
+        self, x: NDArray[np.float64], h: int, a: int, b: int, top: NDArray[np.float64]
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Samples of ``x`` in columns ``a:b`` that are the maximum of their +-``h``
+        neighbourhood (the first of a plateau), at least ``min_peak_g`` and at least
+        ``relative_peak`` of their row's ``top``: (row, sample from ``a``)."""
+        mx = maximum_filter1d(x, size=2 * h + 1, axis=1, mode="nearest")
+        part = x[:, a:b]
+        ok = (part >= mx[:, a:b]) & (part >= self.min_peak_g)
+        ok &= part >= self.relative_peak * top[:, None]
+        ok[:, 1:] &= part[:, 1:] > part[:, :-1]  # first sample of a plateau only
         r, s = np.nonzero(ok)
         return r.astype(np.intp), s.astype(np.intp)
 
@@ -292,13 +300,8 @@ class StepDetector:
         w = vf.shape[1]
         lo, hi = max(0, c0 - h), min(w, c1 + h)
         comb = periodic_average(vf, period, COMB_STRIDES)
-        mx = maximum_filter1d(comb, size=2 * h + 1, axis=1, mode="nearest")
-        part = comb[:, lo:hi]
-        comb_top = np.max(part, axis=1)
-        ok = (part >= mx[:, lo:hi]) & (part >= self.min_peak_g)
-        ok &= part >= self.relative_peak * comb_top[:, None]
-        ok[:, 1:] &= part[:, 1:] > part[:, :-1]  # first sample of a plateau only
-        r, s = np.nonzero(ok)
+        comb_top = np.max(comb[:, lo:hi], axis=1)
+        r, s = self._dominant(comb, h, lo, hi, comb_top)
         if len(r) == 0:
             return r.astype(np.intp), s.astype(np.intp)
         s = s + lo
