@@ -26,6 +26,7 @@ import numpy as np
 
 from eval.by_subject import by_subject
 from eval.padded_trials import padded_trials
+from eval.recordings import truth_and_output
 from eval.reference_checks import reference_checks
 from eval.report import write_results
 from sensorhub.io.analysis import analyze_recording
@@ -72,12 +73,7 @@ def extra_metrics(truth_dir: Path, out_dir: Path) -> dict[str, Any]:
     false_steps = 0
     lie = {"tp": 0, "fn": 0, "tn": 0, "fp": 0}
     ref_bouts = found = 0
-    for tp in sorted(truth_dir.glob("*.truth.json")):
-        tr = json.loads(tp.read_text())
-        op = out_dir / f"{tr['recording']}.json"
-        if not op.is_file():
-            continue
-        doc = json.loads(op.read_text())
+    for tr, doc in truth_and_output(truth_dir, out_dir):
         steps = np.asarray(doc["steps"]["times_s"], dtype=float)
         upright_pred = ("sitting", "standing", "stationary")
         for seg in tr.get("posture_segments", []):

@@ -10,13 +10,14 @@ the person.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from eval.recordings import truth_and_output
 
 #: Issue 5 targets these figures are compared with.
 POSTURE_TARGET = 0.95
@@ -36,12 +37,7 @@ def by_subject(scorer: ModuleType, truth_dir: Path, out_dir: Path) -> dict[str, 
     """Per-subject posture balanced accuracy and step-count error (see the module docstring)."""
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     ape: dict[str, list[float]] = defaultdict(list)
-    for tp in sorted(truth_dir.glob("*.truth.json")):
-        tr = json.loads(tp.read_text())
-        op = out_dir / f"{tr['recording']}.json"
-        if not op.is_file():
-            continue
-        doc = json.loads(op.read_text())
+    for tr, doc in truth_and_output(truth_dir, out_dir):
         who = str((tr.get("subject") or {}).get("id", "?"))
         if tr.get("posture_segments"):
             pairs[who] += scorer.posture_pairs(tr, doc)

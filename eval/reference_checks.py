@@ -16,13 +16,13 @@ Two figures, reported next to (never instead of) the scored ones:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from eval.recordings import truth_and_output
 from sensorhub.detect.gait import bout_metrics
 from sensorhub.model import NS_PER_S
 
@@ -66,15 +66,10 @@ def reference_checks(truth_dir: Path, out_dir: Path, tol: float = 0.25) -> dict[
     cad_err: list[float] = []
     tp = fp = fn = fp_gap = 0
     turns: list[float] = []
-    for tpath in sorted(truth_dir.glob("*.truth.json")):
-        tr = json.loads(tpath.read_text())
+    for tr, doc in truth_and_output(truth_dir, out_dir):
         bouts = tr.get("gait_bouts") or []
         if "initial_contacts_s" not in tr or not bouts:
             continue
-        op = out_dir / f"{tr['recording']}.json"
-        if not op.is_file():
-            continue
-        doc = json.loads(op.read_text())
         for b in bouts:
             ic = np.asarray([x for x in b.get("ic_s") or [] if x is not None], float)
             ic = ic[np.isfinite(ic)]
