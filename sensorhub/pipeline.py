@@ -289,7 +289,7 @@ class Pipeline:
         0 while the latest analysed frame moves. Frames are analysed with a lag of
         ``context_s``, which this figure also has.
         """
-        since = self._wear.still_since_ns
+        since = self.still_since_ns
         return 0.0 if since is None else max(0.0, (now_ns - since) / NS_PER_S)
 
     @property

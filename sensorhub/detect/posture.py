@@ -61,7 +61,6 @@ from typing import Final, Self
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 from sensorhub.model import Placement, Posture
 from sensorhub.signal.features import FrameFeatures
@@ -216,7 +215,7 @@ class PostureClassifier:
         self.walking_frames_ = 0
         self.reference_known_: NDArray[np.bool_] = np.empty(0, dtype=bool)
         self.walking_enabled = True
-        self._ema_state: NDArray[np.float64] | None = None
+        self._ema: NDArray[np.float64] | None = None  # EMA of walking gravity (unnormalised)
         # thigh guard: walking frames that taught "upright", consecutive walking frames that
         # read as sitting, and whether the previous call ended on a walking frame
         self._taught = MIN_TAUGHT_FRAMES if upright_axis is not None else 0
@@ -408,49 +407,31 @@ class PostureClassifier:
     def _references(
         self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_]
     ) -> NDArray[np.float64]:
-        """Upright reference per frame: EMA of gravity over walking frames, forward-filled."""
-        assert self.upright_ref_ is not None
-        n = len(g_unit)
+        """Upright reference per frame: EMA of gravity over the walking frames, forward-filled;
+        for a thigh or pocket device with the guard described under ``upright_relearn_frames``
+        (a loop: each frame is tested against the reference so far, so the result does not
+        depend on how the stream is chunked)."""
         idx = np.nonzero(walking)[0]
         self.walking_frames_ += len(idx)
-        if self.placement in THIGH:
-            return self._thigh_references(g_unit, walking, idx)
-        if len(idx) == 0:
-            return np.broadcast_to(self.upright_ref_, (n, 3))
-        alpha = 1.0 / max(self.upright_adapt_frames, 1.0)
-        if self._ema_state is None:
-            self._ema_state = self.upright_ref_.copy() * (1.0 - alpha)
-        y, zf = lfilter(
-            [alpha], [1.0, alpha - 1.0], g_unit[idx], axis=0, zi=self._ema_state[None, :]
-        )
-        self._ema_state = np.asarray(zf[0], dtype=np.float64)
-        y_unit = _unit(np.asarray(y, dtype=np.float64))
-        # frame i uses the EMA at the last walking frame <= i
-        pos = np.searchsorted(idx, np.arange(n), side="right") - 1
-        ref = np.where(pos[:, None] >= 0, y_unit[np.maximum(pos, 0)], self.upright_ref_)
-        self.upright_ref_ = y_unit[-1].copy()
-        return np.asarray(ref, dtype=np.float64)
-
-    def _thigh_references(
-        self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_], idx: NDArray[np.intp]
-    ) -> NDArray[np.float64]:
-        """:meth:`_references` for a thigh or pocket device, with the guard described under
-        ``upright_relearn_frames`` (a loop: each frame is tested against the reference so
-        far, so the result does not depend on how the stream is chunked)."""
         assert self.upright_ref_ is not None
         n = len(g_unit)
         if len(idx) == 0:
             self._last_frame_walking = False
             return np.broadcast_to(self.upright_ref_, (n, 3))
         alpha = 1.0 / max(self.upright_adapt_frames, 1.0)
-        cos_sit = float(np.cos(np.radians(self.sitting_thigh_inclination_deg)))
+        # the guard: only a thigh that reads as sitting is kept from teaching (cos < -1: never)
+        cos_sit = (
+            float(np.cos(np.radians(self.sitting_thigh_inclination_deg)))
+            if self.placement in THIGH
+            else -2.0
+        )
         follows = np.empty(len(idx), dtype=bool)  # continues a run of walking frames
         follows[0] = idx[0] == 0 and self._last_frame_walking
         follows[1:] = np.diff(idx) == 1
         self._last_frame_walking = bool(walking[-1])
-        # the EMA as the filter of _references keeps it: y = alpha * g + (1 - alpha) * y_prev
+        # y = alpha * g + (1 - alpha) * y_prev, from the reference so far
         # (plain floats: this loop runs once per walking frame)
-        y0 = self.upright_ref_ if self._ema_state is None else self._ema_state / (1 - alpha)
+        y0 = self.upright_ref_ if self._ema is None else self._ema
         yx, yy, yz = (float(v) for v in y0)
         rx, ry, rz = (float(v) for v in self.upright_ref_)
         out: list[tuple[float, float, float]] = []
@@ -470,9 +451,8 @@ class PostureClassifier:
             rx, ry, rz = yx / norm, yy / norm, yz / norm
             out.append((rx, ry, rz))
         refs = np.array(out, dtype=np.float64)
-        y = np.array([yx, yy, yz])
+        self._ema = np.array([yx, yy, yz])
         ref_now = np.array([rx, ry, rz])
-        self._ema_state = y * (1.0 - alpha)
         pos = np.searchsorted(idx, np.arange(n), side="right") - 1
         ref = np.where(pos[:, None] >= 0, refs[np.maximum(pos, 0)], self.upright_ref_)
         self.upright_ref_ = ref_now.copy()
