@@ -132,16 +132,14 @@ def test_no_transition_before_the_device_is_worn() -> None:
     assert (out[9:] == CODE[Posture.SITTING]).all()
 
 
-@pytest.mark.parametrize("cuts", [[1], [7, 8, 31, 32], [3, 10, 40, 41, 45, 59]])
-def test_chunking_does_not_change_the_postures(cuts: list[int]) -> None:
-    feats = _tilts((10, 3.0), (20, 85.0), (30, 5.0))
-    n = len(feats)
-    disp, speed = np.full(n, np.nan), np.zeros(n)
-    disp[[31, 44, 45]], speed[[31, 44, 45]] = 0.5, 0.6
+def _assert_chunking_changes_nothing(
+    feats: FrameFeatures, disp: np.ndarray, speed: np.ndarray, cuts: list[int]
+) -> None:
+    """The hip classifier fed in pieces cut at ``cuts`` gives what it gives in one call."""
     whole = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed)
     clf = _hip()
     parts = []
-    for a, b in zip([0, *cuts], [*cuts, n], strict=True):
+    for a, b in zip([0, *cuts], [*cuts, len(feats)], strict=True):
         sub = FrameFeatures(*(getattr(feats, f)[a:b] for f in FrameFeatures.__dataclass_fields__))
         parts.append(
             clf.classify(
@@ -149,6 +147,15 @@ def test_chunking_does_not_change_the_postures(cuts: list[int]) -> None:
             ).postures_.copy()
         )
     np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
+
+
+@pytest.mark.parametrize("cuts", [[1], [7, 8, 31, 32], [3, 10, 40, 41, 45, 59]])
+def test_chunking_does_not_change_the_postures(cuts: list[int]) -> None:
+    feats = _tilts((10, 3.0), (20, 85.0), (30, 5.0))
+    n = len(feats)
+    disp, speed = np.full(n, np.nan), np.zeros(n)
+    disp[[31, 44, 45]], speed[[31, 44, 45]] = 0.5, 0.6
+    _assert_chunking_changes_nothing(feats, disp, speed, cuts)
 
 
 def _walk(f: FrameFeatures, frames: slice) -> FrameFeatures:
@@ -185,14 +192,4 @@ def test_chunking_does_not_change_the_memory_across_walks(cuts: list[int]) -> No
     n = len(feats)
     disp, speed = np.full(n, np.nan), np.zeros(n)
     disp[[5, 6]], speed[[5, 6]] = -0.35, 0.6
-    whole = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed)
-    clf = _hip()
-    parts = []
-    for a, b in zip([0, *cuts], [*cuts, n], strict=True):
-        sub = FrameFeatures(*(getattr(feats, f)[a:b] for f in FrameFeatures.__dataclass_fields__))
-        parts.append(
-            clf.classify(
-                sub, vertical_displacement_m=disp[a:b], vertical_speed_m_s=speed[a:b]
-            ).postures_.copy()
-        )
-    np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
+    _assert_chunking_changes_nothing(feats, disp, speed, cuts)
