@@ -92,8 +92,8 @@ GAPS = [
     "device profile's known upright axis would fix it; none is assumed for these tags.",
     "Non-wear needs 60 min of stillness (GGIR). Before that, nudges are held once the device "
     "has not moved at all for 10 min (a worn device moves above 13 mg in a third of its "
-    "static 3-s windows here), so a band put down less than 10 min before the 30-min mark "
-    "can still get that one nudge.",
+    "static 3-s windows of the hip set, tests/io/test_real_recordings.py), so a band put "
+    "down less than 10 min before the 30-min mark can still get that one nudge.",
 ]
 
 KEYS = [

@@ -9,9 +9,9 @@ the reminder settings of Garmin, Fitbit, Apple Watch and Bangle.js).
 
 Non-wear is confirmed only after 60 min without movement (GGIR), so a band put down on a
 table would still reach a 30-min nudge. A worn device is never that still for long: in the
-open hip recordings (posture_hip_hapt, 21 people) 37 % of the 3-s windows of sitting,
-standing and lying move more than GGIR's 13 mg, and three in four 15-s static segments hold
-such a window; the emulated wearers' longest still run is 72 s. So a nudge is held while the
+open hip recordings (posture_hip_hapt, 21 people) over a third of the 3-s windows of
+sitting, standing and lying move more than GGIR's 13 mg, and most 15-s static segments hold
+such a window (tests/io/test_real_recordings.py measures both). So a nudge is held while the
 device has not moved at all for ``motionless_hold_s`` (10 min); if the wearer was only sitting
 very still, the nudge goes out at the first movement, as the bout is still running.
 

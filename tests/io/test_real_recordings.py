@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from sensorhub.io.analysis import analyze_recording
@@ -107,3 +108,30 @@ def test_harth_shuffling_is_null_without_sensor_height() -> None:
     assert len(doc["gait_bouts"]) == 1
     assert all(b["shuffling_pct"] is None for b in doc["gait_bouts"])
     assert doc["summary"]["mean_mad_mg"] > 0
+
+
+def test_worn_devices_move_in_static_postures() -> None:
+    """The evidence behind the nudge engine's motionless hold (sensorhub.nudge.rules): a worn
+    phone is rarely still by GGIR's criterion (dynamic RMS over 3 s below 13 mg) even while
+    its wearer sits, stands or lies, so ten minutes without any movement suggest it is off."""
+    windows: list[float] = []
+    segments_moving: list[bool] = []
+    for tp in sorted((DATASETS / "posture_hip_hapt").glob("*.truth.json")):
+        truth = json.loads(tp.read_text())
+        z = np.load(tp.with_name(tp.name.replace(".truth.json", ".npz")))
+        fs, acc = float(z["fs"]), np.asarray(z["acc"], dtype=float)
+        for seg in truth["posture_segments"]:
+            if seg["label"] not in ("sitting", "standing", "lying"):
+                continue
+            x = acc[round((seg["start_s"] + 1) * fs) : round((seg["end_s"] - 1) * fs)]
+            w = round(3 * fs)
+            rms = [
+                float(np.sqrt(((x[i : i + w] - x[i : i + w].mean(axis=0)) ** 2).sum(axis=1).mean()))
+                for i in range(0, len(x) - w, round(fs))
+            ]
+            if rms:
+                windows += rms
+                segments_moving.append(max(rms) > 0.013)
+    assert len(segments_moving) > 200
+    assert np.mean(np.asarray(windows) > 0.013) > 1 / 3  # 37 % when written
+    assert np.mean(segments_moving) > 0.7  # 80 % when written
