@@ -285,8 +285,9 @@ class Pipeline:
     def motionless_s(self, now_ns: int) -> float:
         """How long (s of device time up to ``now_ns``) the device has not moved at all.
 
-        "Not at all" is GGIR's non-wear criterion per 3-s window (dynamic RMS below 13 mg);
-        0 while the latest analysed frame moves. Frames are analysed with a lag of
+        "Not at all" is a dynamic RMS below the sensor-noise level of
+        :class:`~sensorhub.detect.wear.WearDetector` (5 mg per 3-s window); 0 while the latest
+        analysed frame moves. Frames are analysed with a lag of
         ``context_s``, which this figure also has.
         """
         since = self.still_since_ns

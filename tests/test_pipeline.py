@@ -298,6 +298,12 @@ def test_motionless_time_counts_a_device_put_down_and_resets_when_it_moves() -> 
         placement=Placement.WRIST,
         seed=5,
     )
+    # on the table: the sensor's own noise only, 1.5 mg per axis (a MEMS accelerometer)
+    table = int(260 * sig.fs_hz)
+    acc = sig.acc_g.copy()
+    rng = np.random.default_rng(5)
+    acc[table:] = acc[table:].mean(axis=0) + rng.normal(0.0, 0.0015, acc[table:].shape)
+    sig = Synthetic(sig.t_ns, acc, sig.segments, sig.fs_hz)
     pipe = Pipeline(Placement.WRIST, fs_hz=sig.fs_hz)
     seen = []
     step = int(30 * sig.fs_hz)

@@ -8,11 +8,12 @@ research/product-and-defaults.md (the "change your position every 30 minutes" ad
 the reminder settings of Garmin, Fitbit, Apple Watch and Bangle.js).
 
 Non-wear is confirmed only after 60 min without movement (GGIR), so a band put down on a
-table would still reach a 30-min nudge. A worn device is never that still for long: in the
-open hip recordings (posture_hip_hapt, 21 people) over a third of the 3-s windows of
-sitting, standing and lying move more than GGIR's 13 mg, and most 15-s static segments hold
-such a window (tests/io/test_real_recordings.py measures both). So a nudge is held while the
-device has not moved at all for ``motionless_hold_s`` (10 min); if the wearer was only sitting
+table would still reach a 30-min nudge. A worn device is never motionless: in the open hip
+recordings (posture_hip_hapt, 21 people) no 3-s window of sitting, standing or lying moves
+less than 6.6 mg, over a third move more than GGIR's 13 mg, and most 15-s static segments
+hold such a window (tests/io/test_real_recordings.py measures these). So a nudge is held while
+the device has not moved above its sensor noise (5 mg, :mod:`sensorhub.detect.wear`) for
+``motionless_hold_s`` (10 min); if the wearer was only sitting
 very still, the nudge goes out at the first movement, as the bout is still running.
 
 Time is device time (ns since the Unix epoch): the engine works identically on a live
