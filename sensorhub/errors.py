@@ -17,3 +17,7 @@ class StorageError(SensorhubError):
 
 class DeviceError(SensorhubError):
     """A wearable could not be found, connected or commanded."""
+
+
+class OutboxError(StorageError):
+    """The on-disk outbox cannot take a record (disk full, outbox full, damaged file)."""

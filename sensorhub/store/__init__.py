@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sensorhub.errors import StorageError
 from sensorhub.store.database import create_db_engine, schema_revision, upgrade_schema
+from sensorhub.store.outbox import Outbox, OutboxEntry, outbox_path_for
 from sensorhub.store.queries import (
     DeviceView,
     EpochView,
@@ -21,13 +22,15 @@ from sensorhub.store.queries import (
     Queries,
     WearerView,
 )
-from sensorhub.store.repository import (
+from sensorhub.store.records import (
     DeviceRecord,
+    LiveRecord,
     NudgeRecord,
-    Repository,
-    ns_from_utc,
-    utc_from_ns,
+    Record,
+    WearerRecords,
+    nudge_id,
 )
+from sensorhub.store.repository import Repository, ns_from_utc, utc_from_ns
 
 DEFAULT_DB_URL = "sqlite:///var/sensorhub.db"
 
@@ -81,13 +84,20 @@ __all__ = [
     "DeviceView",
     "EpochView",
     "EventView",
+    "LiveRecord",
     "LiveView",
     "NudgeRecord",
     "NudgeView",
+    "Outbox",
+    "OutboxEntry",
     "Queries",
+    "Record",
     "Repository",
     "Store",
+    "WearerRecords",
     "WearerView",
     "ns_from_utc",
+    "nudge_id",
+    "outbox_path_for",
     "utc_from_ns",
 ]

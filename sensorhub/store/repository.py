@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Insert, Table
+from sqlalchemy import Engine, Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -40,6 +38,13 @@ from sensorhub.store.models import (
     NudgeRow,
     WearerRow,
 )
+from sensorhub.store.records import (
+    DeviceRecord,
+    LiveRecord,
+    NudgeRecord,
+    Record,
+    WearerRecords,
+)
 
 _UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -52,37 +57,6 @@ def utc_from_ns(t_ns: int) -> dt.datetime:
 def ns_from_utc(when: dt.datetime) -> int:
     """Nanosecond Unix timestamp of an aware datetime."""
     return (when - _UNIX_EPOCH) // dt.timedelta(microseconds=1) * 1000
-
-
-@dataclass(frozen=True, slots=True)
-class NudgeRecord:
-    """A nudge that the engine decided on and a channel tried to deliver."""
-
-    wearer_id: str
-    sent_ns: int
-    reason: str
-    bout_start_ns: int
-    bout_duration_s: float
-    level: int
-    message: str
-    channel: str
-    delivery: str
-    exercise_id: str | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceRecord:
-    """A device bound to a wearer, with its latest health figures."""
-
-    address: str
-    wearer_id: str
-    profile: str
-    name: str
-    placement: str
-    battery_pct: int | None = None
-    last_seen_ns: int | None = None
-    counters: dict[str, Any] = field(default_factory=dict)
 
 
 def _insert_for(session: Session, table: Table) -> Insert:
@@ -132,7 +106,12 @@ def _event_row(wearer_id: str, event: Event, now: dt.datetime) -> dict[str, Any]
 
 
 class Repository:
-    """Write access to a sensorhub database (thread-safe; one short transaction per call)."""
+    """Write access to a sensorhub database (thread-safe; one short transaction per call).
+
+    :meth:`write` stores a batch of records (events, epochs, nudges, live states, device
+    health) in one transaction; the single-kind methods are shorthands for it. Every write
+    is an idempotent upsert, so the outbox can replay a batch whose commit it did not see.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -145,10 +124,38 @@ class Repository:
             with self._session() as session, session.begin():
                 work(session)
         except SQLAlchemyError as exc:
+            # the engine hides bound parameters: no health data reaches the message
             raise StorageError(
-                f"writing to the database failed: {exc.__class__.__name__}: {exc}. "
-                "Nothing of this write was stored; the caller keeps it to retry"
+                f"writing to the database failed: {exc.__class__.__name__}: "
+                f"{_first_line(exc)}. Nothing of this write was stored; the caller keeps "
+                "it to retry"
             ) from exc
+
+    def write(self, records: Sequence[Record]) -> None:
+        """Store ``records`` in one transaction (all or nothing).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be reached or refuses the write; nothing was stored.
+        """
+        if not records:
+            return
+        now = dt.datetime.now(dt.UTC)
+
+        def work(session: Session) -> None:
+            for record in records:
+                if isinstance(record, WearerRecords):
+                    _upsert_events(session, record.wearer_id, record.events, now)
+                    _upsert_epochs(session, record.wearer_id, record.epochs)
+                elif isinstance(record, NudgeRecord):
+                    _upsert_nudge(session, record)
+                elif isinstance(record, LiveRecord):
+                    _upsert_live(session, record, now)
+                else:
+                    _upsert_device(session, record)
+
+        self._write(work)
 
     def ensure_wearer(self, wearer_id: str, display_name: str, *, timezone: str = "UTC") -> None:
         """Create the wearer if it does not exist (an existing wearer is left unchanged)."""
@@ -166,78 +173,20 @@ class Repository:
 
     def upsert_device(self, device: DeviceRecord) -> None:
         """Create or update a device (binding, battery, last seen, counters)."""
-
-        def work(session: Session) -> None:
-            values = {
-                "address": device.address,
-                "wearer_id": device.wearer_id,
-                "profile": device.profile,
-                "name": device.name,
-                "placement": device.placement,
-                "battery_pct": device.battery_pct,
-                "last_seen_at": None
-                if device.last_seen_ns is None
-                else utc_from_ns(device.last_seen_ns),
-                "counters": device.counters,
-            }
-            stmt = _insert_for(session, DeviceRow.__table__).values(**values)  # type: ignore[arg-type]
-            update = {k: stmt.excluded[k] for k in values if k != "address"}  # type: ignore[attr-defined]
-            session.execute(
-                stmt.on_conflict_do_update(index_elements=["address"], set_=update)  # type: ignore[attr-defined]
-            )
-
-        self._write(work)
+        self.write([device])
 
     def save_events(self, wearer_id: str, events: Sequence[Event]) -> int:
         """Upsert events by their deterministic id; returns how many were given."""
-        if not events:
-            return 0
-        now = dt.datetime.now(dt.UTC)
-        rows = [_event_row(wearer_id, event, now) for event in events]
-
-        def work(session: Session) -> None:
-            stmt = _insert_for(session, EventRow.__table__)  # type: ignore[arg-type]
-            update = {k: stmt.excluded[k] for k in ("end_at", "posture", "data")}  # type: ignore[attr-defined]
-            session.execute(
-                stmt.on_conflict_do_update(index_elements=["id"], set_=update),  # type: ignore[attr-defined]
-                rows,
-            )
-
-        self._write(work)
-        return len(rows)
+        if events:
+            self.write([WearerRecords(wearer_id, events=tuple(events))])
+        return len(events)
 
     def save_epochs(self, wearer_id: str, epochs: Iterable[EpochSummary]) -> int:
         """Upsert one-minute epoch summaries; returns how many were given."""
-        rows = [
-            {
-                "wearer_id": wearer_id,
-                "start_at": utc_from_ns(epoch.start_ns),
-                "duration_s": epoch.duration_s,
-                "posture": str(epoch.posture),
-                "enmo_mg": epoch.enmo_mg if math.isfinite(epoch.enmo_mg) else None,
-                "steps": epoch.steps,
-                "worn": epoch.worn,
-            }
-            for epoch in epochs
-        ]
-        if not rows:
-            return 0
-
-        def work(session: Session) -> None:
-            stmt = _insert_for(session, EpochRow.__table__)  # type: ignore[arg-type]
-            update = {
-                k: stmt.excluded[k]  # type: ignore[attr-defined]
-                for k in ("duration_s", "posture", "enmo_mg", "steps", "worn")
-            }
-            session.execute(
-                stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-                    index_elements=["wearer_id", "start_at"], set_=update
-                ),
-                rows,
-            )
-
-        self._write(work)
-        return len(rows)
+        given = tuple(epochs)
+        if given:
+            self.write([WearerRecords(wearer_id, epochs=given)])
+        return len(given)
 
     def save_live_state(
         self,
@@ -250,43 +199,185 @@ class Repository:
     ) -> None:
         """Replace the wearer's live state (current posture, the bout in progress, and since
         when the device has not moved at all, if it is motionless)."""
-        values = {
-            "wearer_id": wearer_id,
-            "posture": str(posture),
-            "bout_posture": None if bout is None else str(bout.posture),
-            "bout_start_at": None if bout is None else utc_from_ns(bout.start_ns),
-            "device_time_at": utc_from_ns(device_time_ns),
-            "updated_at": dt.datetime.now(dt.UTC),
-            "still_since_at": None if still_since_ns is None else utc_from_ns(still_since_ns),
-        }
-
-        def work(session: Session) -> None:
-            stmt = _insert_for(session, LiveStateRow.__table__).values(**values)  # type: ignore[arg-type]
-            update = {k: stmt.excluded[k] for k in values if k != "wearer_id"}  # type: ignore[attr-defined]
-            session.execute(
-                stmt.on_conflict_do_update(index_elements=["wearer_id"], set_=update)  # type: ignore[attr-defined]
-            )
-
-        self._write(work)
+        self.write([LiveRecord(wearer_id, posture, bout, device_time_ns, still_since_ns)])
 
     def save_nudge(self, nudge: NudgeRecord) -> None:
-        """Store a nudge and its delivery result."""
+        """Store a nudge and its delivery result (upserted by its id)."""
+        self.write([nudge])
 
-        def work(session: Session) -> None:
-            session.add(
-                NudgeRow(
-                    id=nudge.id,
-                    wearer_id=nudge.wearer_id,
-                    sent_at=utc_from_ns(nudge.sent_ns),
-                    reason=nudge.reason,
-                    bout_start_at=utc_from_ns(nudge.bout_start_ns),
-                    bout_duration_s=nudge.bout_duration_s,
-                    level=nudge.level,
-                    message=nudge.message,
-                    exercise_id=nudge.exercise_id,
-                    channel=nudge.channel,
-                    delivery=nudge.delivery,
-                )
+    # ------------------------------------------------------------------ resuming
+
+    def live_state(self, wearer_id: str) -> LiveRecord | None:
+        """The wearer's stored live state (what a restarted hub resumes from), if any.
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                row = session.get(LiveStateRow, wearer_id)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading the live state failed: {_first_line(exc)}") from exc
+        if row is None:
+            return None
+        bout = None
+        if row.bout_posture is not None and row.bout_start_at is not None:
+            device_ns = ns_from_utc(row.device_time_at)
+            bout = CurrentBout(ns_from_utc(row.bout_start_at), Posture(row.bout_posture), device_ns)
+        return LiveRecord(
+            wearer_id,
+            Posture(row.posture),
+            bout,
+            ns_from_utc(row.device_time_at),
+            None if row.still_since_at is None else ns_from_utc(row.still_since_at),
+        )
+
+    def nudges_since(self, wearer_id: str, since_ns: int) -> list[NudgeRecord]:
+        """The wearer's nudges sent at or after ``since_ns`` (device time), oldest first.
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                rows = session.scalars(
+                    select(NudgeRow)
+                    .where(NudgeRow.wearer_id == wearer_id)
+                    .where(NudgeRow.sent_at >= utc_from_ns(since_ns))
+                    .order_by(NudgeRow.sent_at)
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading the recent nudges failed: {_first_line(exc)}") from exc
+        return [
+            NudgeRecord(
+                wearer_id=row.wearer_id,
+                sent_ns=ns_from_utc(row.sent_at),
+                reason=row.reason,
+                bout_start_ns=ns_from_utc(row.bout_start_at),
+                bout_duration_s=row.bout_duration_s,
+                level=row.level,
+                message=row.message,
+                channel=row.channel,
+                delivery=row.delivery,
+                exercise_id=row.exercise_id,
+                id=row.id,
             )
+            for row in rows
+        ]
 
-        self._write(work)
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+
+
+def _upsert_events(
+    session: Session, wearer_id: str, events: Sequence[Event], now: dt.datetime
+) -> None:
+    if not events:
+        return
+    rows = [_event_row(wearer_id, event, now) for event in events]
+    stmt = _insert_for(session, EventRow.__table__)  # type: ignore[arg-type]
+    update = {k: stmt.excluded[k] for k in ("end_at", "posture", "data")}  # type: ignore[attr-defined]
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["id"], set_=update),  # type: ignore[attr-defined]
+        rows,
+    )
+
+
+def _upsert_epochs(session: Session, wearer_id: str, epochs: Sequence[EpochSummary]) -> None:
+    if not epochs:
+        return
+    rows = [
+        {
+            "wearer_id": wearer_id,
+            "start_at": utc_from_ns(epoch.start_ns),
+            "duration_s": epoch.duration_s,
+            "posture": str(epoch.posture),
+            "enmo_mg": epoch.enmo_mg if math.isfinite(epoch.enmo_mg) else None,
+            "steps": epoch.steps,
+            "worn": epoch.worn,
+        }
+        for epoch in epochs
+    ]
+    stmt = _insert_for(session, EpochRow.__table__)  # type: ignore[arg-type]
+    update = {
+        k: stmt.excluded[k]  # type: ignore[attr-defined]
+        for k in ("duration_s", "posture", "enmo_mg", "steps", "worn")
+    }
+    session.execute(
+        stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["wearer_id", "start_at"], set_=update
+        ),
+        rows,
+    )
+
+
+def _upsert(session: Session, table: Any, key: str, values: dict[str, Any]) -> None:
+    stmt = _insert_for(session, table).values(**values)
+    update = {k: stmt.excluded[k] for k in values if k != key}  # type: ignore[attr-defined]
+    session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update))  # type: ignore[attr-defined]
+
+
+def _upsert_device(session: Session, device: DeviceRecord) -> None:
+    _upsert(
+        session,
+        DeviceRow.__table__,
+        "address",
+        {
+            "address": device.address,
+            "wearer_id": device.wearer_id,
+            "profile": device.profile,
+            "name": device.name,
+            "placement": device.placement,
+            "battery_pct": device.battery_pct,
+            "last_seen_at": None
+            if device.last_seen_ns is None
+            else utc_from_ns(device.last_seen_ns),
+            "counters": device.counters,
+        },
+    )
+
+
+def _upsert_live(session: Session, live: LiveRecord, now: dt.datetime) -> None:
+    bout = live.bout
+    _upsert(
+        session,
+        LiveStateRow.__table__,
+        "wearer_id",
+        {
+            "wearer_id": live.wearer_id,
+            "posture": str(live.posture),
+            "bout_posture": None if bout is None else str(bout.posture),
+            "bout_start_at": None if bout is None else utc_from_ns(bout.start_ns),
+            "device_time_at": utc_from_ns(live.device_time_ns),
+            "updated_at": now,
+            "still_since_at": None
+            if live.still_since_ns is None
+            else utc_from_ns(live.still_since_ns),
+        },
+    )
+
+
+def _upsert_nudge(session: Session, nudge: NudgeRecord) -> None:
+    _upsert(
+        session,
+        NudgeRow.__table__,
+        "id",
+        {
+            "id": nudge.id,
+            "wearer_id": nudge.wearer_id,
+            "sent_at": utc_from_ns(nudge.sent_ns),
+            "reason": nudge.reason,
+            "bout_start_at": utc_from_ns(nudge.bout_start_ns),
+            "bout_duration_s": nudge.bout_duration_s,
+            "level": nudge.level,
+            "message": nudge.message,
+            "exercise_id": nudge.exercise_id,
+            "channel": nudge.channel,
+            "delivery": nudge.delivery,
+        },
+    )
