@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensorhub.ble.clock import ScaledClock
-from sensorhub.ble.session import BleakBackend, DeviceBinding, PolarPmdSession
+from sensorhub.ble.session import BleakBackend, DeviceSession
+from sensorhub.config import DeviceConfig, HubConfig, WearerConfig
 from sensorhub.model import NS_PER_S, Placement
 from sensorhub.nudge import NudgeSettings
-from sensorhub.service import WearerRuntime, run_sessions, until_stopped
+from sensorhub.service import Hub, WearerRuntime, build_hub, until_stopped
 from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
 from sensorhub.sim.polar_h10 import EmulatedPolarH10
 from sensorhub.sim.scenario import SCENARIOS, Scenario
-from sensorhub.store import Store
+from sensorhub.store import Outbox, Store, outbox_path_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,12 +47,34 @@ def demo_day_start_ns(today: dt.date | None = None, *, hour: int = 8, minute: in
 
 @dataclass
 class EmulatedWearer:
-    """A running emulated wearer and the collector that follows it."""
+    """A running emulated wearer and the hub that follows it."""
 
     air: VirtualAir
     band: EmulatedPolarH10
-    session: PolarPmdSession
-    runtime: WearerRuntime
+    hub: Hub
+
+    @property
+    def session(self) -> DeviceSession:
+        """The collector's session of the band."""
+        return self.hub.sessions[0]
+
+    @property
+    def runtime(self) -> WearerRuntime:
+        """The wearer's runtime (pipeline, nudges)."""
+        return self.hub.runtimes[0]
+
+
+def demo_config(
+    db_url: str, *, acc_rate_hz: int = 50, nudges: NudgeSettings | None = None
+) -> HubConfig:
+    """The demo's hub config: one wearer with a chest strap."""
+    wearer = WearerConfig(
+        DEMO_WEARER_ID, DEMO_WEARER_NAME, DEMO_TIMEZONE, nudges or NudgeSettings()
+    )
+    strap = DeviceConfig(
+        DEMO_WEARER_ID, "polar-h10", Placement.CHEST, name=DEMO_BAND_NAME, rate_hz=acc_rate_hz
+    )
+    return HubConfig(db_url, (wearer,), (strap,), "<demo>")
 
 
 @contextlib.asynccontextmanager
@@ -61,26 +84,25 @@ async def emulated_wearer(
     *,
     speed: float,
     start_utc_ns: int,
+    outbox: Outbox,
     acc_rate_hz: int = 50,
     nudge_settings: NudgeSettings | None = None,
 ) -> AsyncIterator[EmulatedWearer]:
-    """Start an emulated H10 wearer and the collector/pipeline for it (not yet running).
+    """Start an emulated H10 wearer and the hub that follows it (not yet running).
 
-    The caller runs ``run_sessions([w.session], [w.runtime], ...)``; on exit the band is
-    switched off.
+    The hub is built by :func:`~sensorhub.service.build_hub`, exactly as for real bands;
+    the caller runs ``wearer.hub.run()``. On exit the band is switched off.
     """
-    store.repository.ensure_wearer(DEMO_WEARER_ID, DEMO_WEARER_NAME, timezone=DEMO_TIMEZONE)
     air = VirtualAir()
     band = EmulatedPolarH10(
         air, scenario=scenario, name=DEMO_BAND_NAME, speed=speed, device_start_utc_ns=start_utc_ns
     )
     await band.start()
     try:
-        runtime = WearerRuntime(
-            DEMO_WEARER_ID, Placement.CHEST, store.repository, nudge_settings=nudge_settings
-        )
-        session = PolarPmdSession(
-            DeviceBinding(DEMO_WEARER_ID, "polar-h10", Placement.CHEST, name=DEMO_BAND_NAME),
+        hub = build_hub(
+            demo_config(str(store.engine.url), acc_rate_hz=acc_rate_hz, nudges=nudge_settings),
+            store.repository,
+            outbox,
             backend=BleakBackend(
                 scanner_kwargs={"backend": BumbleScanner, "air": air},
                 client_kwargs={"backend": BumbleClient, "air": air},
@@ -91,11 +113,8 @@ async def emulated_wearer(
                 speed=speed,
                 start_utc_ns=start_utc_ns + round(band.scenario_elapsed_s() * NS_PER_S),
             ),
-            on_block=runtime.on_block,
-            acc_rate_hz=acc_rate_hz,
         )
-        runtime.band = session
-        yield EmulatedWearer(air, band, session, runtime)
+        yield EmulatedWearer(air, band, hub)
     finally:
         await band.stop()
 
@@ -114,7 +133,7 @@ def _wait_for_dashboard(url: str, process: subprocess.Popen[bytes], timeout_s: f
 
 def _fresh_database(db_path: Path) -> str:
     # A fresh database per demo run: the demo shows only what this run's pipeline wrote.
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".outbox", ".outbox-wal", ".outbox-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{db_path}"
 
@@ -155,13 +174,18 @@ async def run_demo(
         raise SystemExit(f"unknown scenario {scenario_name!r}; known: {', '.join(SCENARIOS)}")
     db_url = _fresh_database(db_path)
     store = Store.open(db_url)
+    outbox = Outbox(outbox_path_for(db_url))
     dashboard: subprocess.Popen[bytes] | None = None
     try:
         log_path = db_path.parent / "dashboard.log"
         if with_dashboard:
             dashboard = _start_dashboard(db_url, port, log_path)
         async with emulated_wearer(
-            store, SCENARIOS[scenario_name], speed=speed, start_utc_ns=demo_day_start_ns()
+            store,
+            SCENARIOS[scenario_name],
+            speed=speed,
+            start_utc_ns=demo_day_start_ns(),
+            outbox=outbox,
         ) as wearer:
             if dashboard is not None:
                 url = f"http://127.0.0.1:{port}/"
@@ -174,12 +198,11 @@ async def run_demo(
                 f"sensorhub demo: {DEMO_BAND_NAME} emulated, scenario {scenario_name!r} at "
                 f"{speed:g}x (1 s = {speed / 60:g} min of the wearer's day); database {db_path}"
             )
-            collect = asyncio.create_task(
-                run_sessions([wearer.session], [wearer.runtime], store.repository)
-            )
+            collect = asyncio.create_task(wearer.hub.run())
             await until_stopped(collect, exit_after_s)
         return 0
     finally:
+        outbox.close()
         store.close()
         if dashboard is not None:
             _stop_dashboard(dashboard)

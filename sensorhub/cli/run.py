@@ -23,8 +23,14 @@ from sensorhub.ble.session import BleakBackend
 from sensorhub.config import load_config, simulated_config
 from sensorhub.errors import ConfigError
 from sensorhub.model import NS_PER_S
-from sensorhub.service import build_hub, run_sessions, session_summary, until_stopped
-from sensorhub.store import Store
+from sensorhub.service import (
+    Hub,
+    build_hub,
+    session_summary,
+    storage_summary,
+    until_stopped,
+)
+from sensorhub.store import Outbox, Store, outbox_path_for
 
 SUMMARY_SCHEMA = "sensorhub.run-summary/1"
 
@@ -80,6 +86,11 @@ def add_parser(subparsers: Any) -> None:
         "when simulating, forever with --config)",
     )  # fmt: skip
     parser.add_argument("--summary", metavar="FILE", help="also write the JSON summary here")
+    parser.add_argument(
+        "--outbox", metavar="FILE",
+        help="the on-disk outbox records pass through on their way to the database (default: "
+        "beside an SQLite database, else under var/); keep it with the database",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -101,32 +112,53 @@ def run(args: argparse.Namespace) -> int:
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as out:
             out.write(text + "\n")
+    storage = summary["storage"]
+    if storage["not_stored"] or storage["pending_in_outbox"] or storage["refused_by_database"]:
+        print(
+            f"sensorhub: error: not everything reached the database: "
+            f"{storage['pending_in_outbox']} record(s) wait in the outbox {storage['outbox']} "
+            f"(written at the next start), {storage['not_stored']} could not be kept, "
+            f"{storage['refused_by_database']} were refused (last problem: "
+            f"{storage['last_error']})",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
-def _summary(sessions: list[Any], **extra: Any) -> dict[str, Any]:
+def _summary(hub: Hub, outbox: Outbox, **extra: Any) -> dict[str, Any]:
     return {
         "schema": SUMMARY_SCHEMA,
         **extra,
-        "devices": [session_summary(s) for s in sessions],
+        "storage": storage_summary(hub.writer.stats, outbox),
+        "devices": [session_summary(s) for s in hub.sessions],
     }
+
+
+def _open_outbox(args: argparse.Namespace, db_url: str) -> Outbox:
+    return Outbox(args.outbox or outbox_path_for(db_url))
 
 
 async def _collect(args: argparse.Namespace) -> dict[str, Any]:
     config = load_config(args.config)
     if not config.devices:
         raise ConfigError(f"{args.config}: no [[devices]]; add one with `sensorhub devices add`")
-    store = Store.open(args.db or config.db_url)
+    db_url = args.db or config.db_url
+    store = Store.open(db_url)
+    outbox = _open_outbox(args, db_url)
     try:
-        hub = build_hub(config, store.repository, backend=BleakBackend(), clock=SystemClock())
+        hub = build_hub(
+            config, store.repository, outbox, backend=BleakBackend(), clock=SystemClock()
+        )
         print(
             f"sensorhub run: collecting from {len(hub.sessions)} device(s); Ctrl-C to stop",
             file=sys.stderr,
         )
-        collect = asyncio.create_task(run_sessions(hub.sessions, hub.runtimes, store.repository))
+        collect = asyncio.create_task(hub.run())
         await until_stopped(collect, args.duration)
-        return _summary(hub.sessions, config=str(args.config))
+        return _summary(hub, outbox, config=str(args.config))
     finally:
+        outbox.close()
         store.close()
 
 
@@ -163,11 +195,13 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
         raise ConfigError(str(exc)) from None
     config = simulated_config([(d.binding, d.settings) for d in fleet.devices], db_url)
     store = Store.open(db_url)
+    outbox = _open_outbox(args, db_url)
     try:
         async with fleet:
             hub = build_hub(
                 config,
                 store.repository,
+                outbox,
                 backend=fleet.backend,
                 clock=fleet.clock(),
                 timing=fleet.timing,
@@ -183,9 +217,7 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
                 f"faults: {faults or 'none'}; database {db_url}",
                 file=sys.stderr,
             )
-            collect = asyncio.create_task(
-                run_sessions(hub.sessions, hub.runtimes, store.repository)
-            )
+            collect = asyncio.create_task(hub.run())
 
             async def drain() -> None:
                 # Stop the emulators first, so that every frame they logged as sent is in
@@ -208,10 +240,11 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
             for d in fleet.devices
         }
         summary = _summary(
-            hub.sessions, scenario=scenario.name, speed=args.speed, faults=str(faults)
+            hub, outbox, scenario=scenario.name, speed=args.speed, faults=str(faults)
         )
         for device_summary in summary["devices"]:
             device_summary["emulator"] = sent[device_summary["device"]]
         return summary
     finally:
+        outbox.close()
         store.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,9 @@ class NudgeDecision:
     bout_duration_s: float
     exercise: Exercise | None
     safety_note: str = SAFETY_NOTE
+    #: 1 for the bout's first nudge, 2 for its second, ... (with the bout start, the
+    #: nudge's identity: see :func:`sensorhub.store.records.nudge_id`)
+    ordinal: int = 1
 
 
 def _minutes(seconds: float) -> int:
@@ -136,6 +140,24 @@ class NudgeEngine:
         choice = options[self._exercise_turn % len(options)]
         self._exercise_turn += 1
         return choice
+
+    def resume(self, *, sent: Sequence[tuple[int, int]], bout: CurrentBout | None) -> None:
+        """Continue after a restart from the nudges already sent.
+
+        ``sent`` holds ``(sent_ns, bout_start_ns)`` of the wearer's stored nudges of the last
+        hour; ``bout`` is the resumed bout in progress. The hourly cap, the snooze and the
+        escalation of that bout go on as if the hub had never stopped, so a restart never
+        sends the same nudge twice.
+        """
+        times = sorted(t for t, _ in sent)
+        self.sent_ns_ = deque(times)
+        self._exercise_turn = len(times)
+        if bout is None:
+            return
+        of_bout = sorted(t for t, start in sent if start == bout.start_ns)
+        self._bout_start_ns = bout.start_ns
+        self._bout_nudges = len(of_bout)
+        self._last_nudge_ns = of_bout[-1] if of_bout else None
 
     def update(
         self,
@@ -203,4 +225,5 @@ class NudgeEngine:
             bout_start_ns=bout.start_ns,
             bout_duration_s=duration_s,
             exercise=exercise,
+            ordinal=self._bout_nudges,
         )

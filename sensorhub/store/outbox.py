@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS queued (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dead_letter (
+    seq INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS latest (
     key TEXT PRIMARY KEY,
     body TEXT NOT NULL,
@@ -232,6 +236,32 @@ class Outbox:
                 raise OutboxError(_write_problem(self.path, exc)) from exc
             self._bytes -= int(sizes[0])
             self._count -= int(sizes[1])
+
+    def set_aside(self, seq: int) -> None:
+        """Move queued record ``seq`` to the dead letters (the database refuses it)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                row = self._db.execute("SELECT length(body) FROM queued WHERE seq = ?", (seq,))
+                size = row.fetchone()
+                self._db.execute(
+                    "INSERT OR REPLACE INTO dead_letter SELECT seq, body FROM queued WHERE seq = ?",
+                    (seq,),
+                )
+                self._db.execute("DELETE FROM queued WHERE seq = ?", (seq,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise OutboxError(_write_problem(self.path, exc)) from exc
+            if size is not None:
+                self._bytes -= int(size[0])
+                self._count -= 1
+
+    @property
+    def dead_letters(self) -> int:
+        """Records set aside because the database refused them."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     def unwritten_latest(self) -> list[tuple[str, int, Record]]:
         """Snapshots newer than what the database has: ``(key, version, record)``."""

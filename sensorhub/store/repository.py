@@ -205,6 +205,15 @@ class Repository:
         """Store a nudge and its delivery result (upserted by its id)."""
         self.write([nudge])
 
+    def reachable(self) -> bool:
+        """True if the database answers a trivial query now."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
     # ------------------------------------------------------------------ resuming
 
     def live_state(self, wearer_id: str) -> LiveRecord | None:

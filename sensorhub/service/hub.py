@@ -1,0 +1,324 @@
+"""A whole hub: device sessions, wearer runtimes, the write path and the nudge dispatcher.
+
+:func:`build_hub` turns a hub config into running parts (the same for real bands, ``run
+--simulate``, the demo and the tests); :meth:`Hub.run` runs them in one TaskGroup until
+cancelled, then closes open bouts, waits for nudges in flight and writes what it can.
+
+Failure isolation: nothing one device does stops another. Each session runs under a
+supervisor that logs and restarts it (with capped backoff) if it ever ends with an error; the
+write path and the dispatcher never raise into the TaskGroup; device health is written as
+snapshots through the outbox like everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sensorhub.ble.clock import Clock
+from sensorhub.ble.session import BleakBackend, DeviceSession
+from sensorhub.ble.streams import StreamTiming
+from sensorhub.config import HubConfig
+from sensorhub.errors import StorageError
+from sensorhub.logs import RateLimitedLog
+from sensorhub.model import NS_PER_S
+from sensorhub.service.dispatcher import NudgeDispatcher
+from sensorhub.service.roles import WearerDevices, assign_roles
+from sensorhub.service.wearer import RESUME_NUDGES_NS, WearerRuntime
+from sensorhub.service.writer import WriteOutbox, WriteStats
+from sensorhub.store import DeviceRecord, LiveRecord, NudgeRecord, Outbox, Repository, utc_from_ns
+
+__all__ = [
+    "Hub",
+    "backend_for",
+    "build_hub",
+    "health_counters",
+    "session_summary",
+    "storage_summary",
+    "until_stopped",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Hub:
+    """Everything a hub runs: one session per device, one runtime per wearer."""
+
+    sessions: list[DeviceSession]
+    runtimes: list[WearerRuntime]
+    writer: WriteOutbox
+    dispatcher: NudgeDispatcher
+
+    async def run(self, *, health_interval_s: float = 2.0) -> WriteStats:
+        """Collect until cancelled; then flush every wearer and write what the database takes.
+
+        Returns the write statistics (also after cancellation, through :attr:`writer`).
+        """
+        try:
+            async with asyncio.TaskGroup() as group:
+                for session in self.sessions:
+                    group.create_task(_supervised(session), name=f"session {session.binding.label}")
+                group.create_task(self.writer.run(), name="outbox drainer")
+                group.create_task(self._report_health(health_interval_s), name="device health")
+        finally:
+            await self.shutdown()
+        return self.writer.stats
+
+    async def shutdown(self) -> None:
+        """Close open bouts, deliver nudges in flight, store health, write what is pending."""
+        for runtime in self.runtimes:
+            await runtime.finish()
+        await self.dispatcher.finish()
+        await self.writer.put(self.health_records())
+        await self.writer.finish()
+
+    async def _report_health(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.writer.put(self.health_records())
+
+    def health_records(self) -> list[DeviceRecord]:
+        """Device health snapshots (devices seen at least once)."""
+        return [
+            DeviceRecord(
+                address=s.health.address,
+                wearer_id=s.binding.wearer_id,
+                profile=s.binding.profile,
+                name=s.binding.label,
+                placement=s.binding.placement,
+                battery_pct=s.health.battery_pct,
+                last_seen_ns=s.health.last_seen_utc_ns,
+                counters=health_counters(s),
+            )
+            for s in self.sessions
+            if s.health.address is not None
+        ]
+
+
+async def _supervised(session: DeviceSession) -> None:
+    """Run one device's session forever: an error ends neither it nor any other device."""
+    log = RateLimitedLog(_LOGGER, interval_s=300.0)
+    failures = 0
+    while True:
+        try:
+            await session.run()
+            return
+        except Exception:  # asyncio.CancelledError is not an Exception: it ends the hub
+            failures += 1
+            log.log(
+                logging.ERROR,
+                "crash",
+                "%s: the session ended with an error; restarting it",
+                session.binding.label,
+                exc_info=True,
+            )
+        await asyncio.sleep(random.uniform(0, min(60.0, 0.5 * 2 ** min(failures, 8))))
+
+
+def health_counters(session: DeviceSession) -> dict[str, int]:
+    """The counters stored with a device (whole numbers only: the dashboard shows them)."""
+    health = session.health
+    counters = {
+        **session.counters.as_dict(),
+        "connects": health.connects,
+        "reconnects": health.reconnects,
+        "stalls": health.stalls,
+        "nudges_delivered": health.nudges_delivered,
+        "nudges_failed": health.nudges_failed,
+    }
+    if health.rssi_dbm is not None:
+        counters["rssi_dbm"] = health.rssi_dbm
+    return counters
+
+
+def backend_for(backend: BleakBackend, adapter: str | None) -> BleakBackend:
+    """``backend`` pinned to one Bluetooth adapter (BlueZ ``bluez={"adapter": ...}``).
+
+    One adapter holds only 5-10 connections; naming the adapter per device in the hub config
+    spreads the devices over several. ``None`` keeps the system default.
+    """
+    if adapter is None:
+        return backend
+    pinned = {"bluez": {"adapter": adapter}}
+    return BleakBackend(
+        scanner_kwargs={**backend.scanner_kwargs, **pinned},
+        client_kwargs={**backend.client_kwargs, **pinned},
+    )
+
+
+def _resume_state(
+    wearer_id: str, repository: Repository, outbox: Outbox
+) -> tuple[LiveRecord | None, list[NudgeRecord]]:
+    """The newest stored live state of a wearer (outbox or database) and its recent nudges."""
+    candidates = [outbox.live_states().get(wearer_id)]
+    try:
+        candidates.append(repository.live_state(wearer_id))
+    except StorageError as exc:
+        _LOGGER.warning("%s: cannot read the stored live state (%s)", wearer_id, exc)
+    known = [c for c in candidates if c is not None]
+    live = max(known, key=lambda c: c.device_time_ns, default=None)
+    if live is None:
+        return None, []
+    try:
+        nudges = repository.nudges_since(wearer_id, live.device_time_ns - RESUME_NUDGES_NS)
+    except StorageError as exc:
+        _LOGGER.warning("%s: cannot read the recent nudges (%s)", wearer_id, exc)
+        nudges = []
+    return live, nudges
+
+
+def build_hub(
+    config: HubConfig,
+    repository: Repository,
+    outbox: Outbox,
+    *,
+    backend: BleakBackend,
+    clock: Clock,
+    timing: StreamTiming | None = None,
+    nudge_timeout_s: float = 10.0,
+    **session_options: Any,
+) -> Hub:
+    """Sessions, runtimes, write path and dispatcher for a hub config.
+
+    Records a previous run left in the outbox are written first (if the database takes
+    them), so that every wearer resumes from the newest stored state. The roles of each
+    device (motion, steps, nudge) come from :func:`~sensorhub.service.roles.assign_roles`.
+    ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff).
+    """
+    writer = WriteOutbox(outbox, repository)
+    dispatcher = NudgeDispatcher(writer, timeout_s=nudge_timeout_s)
+    for wearer in config.wearers:
+        repository.ensure_wearer(wearer.id, wearer.name, timezone=wearer.timezone)
+    if outbox.pending or outbox.unwritten_snapshots():
+        _LOGGER.warning(
+            "writing %d record(s) a previous run left in the outbox %s", outbox.pending, outbox.path
+        )
+        with contextlib.suppress(StorageError):
+            while writer.drain_once():
+                pass
+    sessions: list[DeviceSession] = []
+    runtimes: list[WearerRuntime] = []
+    for roles in assign_roles(config):
+        live, nudges = _resume_state(roles.wearer.id, repository, outbox)
+        runtime = WearerRuntime(roles, writer, dispatcher.submit, resume=live, recent_nudges=nudges)
+        runtimes.append(runtime)
+        by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)
+        sessions.extend(by_device.values())
+        runtime.nudge_targets = [by_device[id(d)] for d in roles.nudge]
+    return Hub(sessions, runtimes, writer, dispatcher)
+
+
+def _sessions_of(
+    roles: WearerDevices,
+    runtime: WearerRuntime,
+    backend: BleakBackend,
+    clock: Clock,
+    timing: StreamTiming | None,
+    options: dict[str, Any],
+) -> dict[int, DeviceSession]:
+    out = {}
+    for device in roles.devices:
+        out[id(device)] = DeviceSession(
+            device.binding,
+            backend=backend_for(backend, device.adapter),
+            clock=clock,
+            on_block=runtime.on_block,
+            on_steps=runtime.on_steps if device is roles.steps else None,
+            stream_motion=device is roles.motion,
+            settings=device.settings,
+            timing=timing,
+            **options,
+        )
+    return out
+
+
+def _iso(utc_ns: int) -> str:
+    return utc_from_ns(utc_ns).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def session_summary(session: DeviceSession) -> dict[str, Any]:
+    """What one device delivered, for the JSON summary of ``sensorhub run``."""
+    counters, health = session.counters, session.health
+    return {
+        "device": session.binding.label,
+        "wearer": session.binding.wearer_id,
+        "profile": session.binding.profile,
+        "placement": session.binding.placement,
+        "address": health.address,
+        "frames": counters.frames,
+        "samples": counters.samples,
+        "measurements": counters.measurements,
+        "gaps": [
+            {
+                "after": _iso(gap.after_ns),
+                "before": _iso(gap.before_ns),
+                "duration_s": round((gap.before_ns - gap.after_ns) / NS_PER_S, 3),
+            }
+            for gap in counters.gaps
+        ],
+        "duplicates": counters.duplicates,
+        "out_of_order": counters.out_of_order,
+        "decode_errors": counters.decode_errors,
+        "clock_steps": counters.clock_steps,
+        "connects": health.connects,
+        "reconnects": health.reconnects,
+        "stalls": health.stalls,
+        "nudge_method": session.nudge_method or "dashboard-only",
+        "nudges_delivered": health.nudges_delivered,
+        "nudges_failed": health.nudges_failed,
+        "battery_pct": health.battery_pct,
+        "rssi_dbm": health.rssi_dbm,
+        "last_seen": None if health.last_seen_utc_ns is None else _iso(health.last_seen_utc_ns),
+    }
+
+
+def storage_summary(stats: WriteStats, outbox: Outbox) -> dict[str, Any]:
+    """What the write path stored and what it could not, for ``sensorhub run``'s summary."""
+    return {
+        "outbox": str(outbox.path),
+        "written": stats.written,
+        "pending_in_outbox": outbox.pending + outbox.unwritten_snapshots(),
+        "not_stored": stats.unstored,
+        "refused_by_database": stats.refused,
+        "database_write_errors": stats.write_errors,
+        "last_error": stats.last_error,
+    }
+
+
+async def until_stopped(
+    collect: asyncio.Task[Any],
+    timeout_s: float | None,
+    before_cancel: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Wait for Ctrl-C, SIGTERM or ``timeout_s``; then stop collecting cleanly.
+
+    Signal handlers are installed explicitly so that a hub or demo started in the background
+    (where the shell ignores SIGINT) still stops on Ctrl-C or ``kill``. ``before_cancel`` runs
+    first when collection is still going (e.g. to stop emulated wearables); cancelling
+    :meth:`Hub.run` flushes open bouts and pending writes. An error that ended collection
+    is raised again.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({collect, stopper}, timeout=timeout_s, return_when="FIRST_COMPLETED")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stopper.cancel()
+        if before_cancel is not None and not collect.done():
+            await before_cancel()
+        collect.cancel()
+        results = await asyncio.gather(collect, return_exceptions=True)
+    if isinstance(results[0], Exception):
+        raise results[0]

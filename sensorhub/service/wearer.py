@@ -1,0 +1,226 @@
+"""The live processing of one wearer: blocks and step data in, records and nudges out.
+
+:class:`WearerRuntime` folds the blocks of the wearer's motion device into its detection
+:class:`~sensorhub.pipeline.Pipeline` and the step data of its step source into a step
+tracker, keeps one walking bout per walk (:class:`~sensorhub.detect.bout_sources.
+GaitBoutArbiter`), asks the :class:`~sensorhub.nudge.NudgeEngine` whether to nudge, and hands
+everything it produced to the :class:`~sensorhub.service.writer.WriteOutbox` (durable before
+it returns) and decided nudges to the :class:`~sensorhub.service.dispatcher.NudgeDispatcher`
+(delivered outside this wearer's lock).
+
+A restarted hub resumes the wearer from the stored live state: the bout in progress goes on
+from its stored start if the wearer is still in the same position, and the nudge engine knows
+the nudges already sent (none is sent twice).
+
+Step-only epochs (a foot pod, a band's step counter) are stored only for wearers without an
+IMU: epochs are upserted by (wearer, minute), and an IMU's epoch is never overwritten by a
+step-only one; their ``enmo_mg`` is stored as NULL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+
+from sensorhub.ble.streams import StepData
+from sensorhub.detect.bout_sources import GaitBoutArbiter
+from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
+from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock
+from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
+from sensorhub.pipeline import Pipeline
+from sensorhub.service.dispatcher import NudgeTarget, Submit
+from sensorhub.service.roles import WearerDevices
+from sensorhub.service.writer import WriteOutbox
+from sensorhub.store import LiveRecord, NudgeRecord, Record, WearerRecords, nudge_id
+
+__all__ = ["WearerRuntime"]
+
+
+class WearerRuntime:
+    """The live processing of one wearer.
+
+    Parameters
+    ----------
+    devices
+        The wearer and the roles of their devices.
+    writer
+        Where records go (durably).
+    submit_nudge
+        Hands a decided nudge to the dispatcher.
+    nudge_settings
+        The wearer's nudge settings (default: the wearer config's).
+    live_interval_s
+        Least host time between two live-state snapshots (the dashboard's timer reads them).
+    resume
+        The wearer's stored live state, to continue its bout in progress after a restart.
+    recent_nudges
+        The wearer's stored nudges of the hour before ``resume``.
+    """
+
+    def __init__(
+        self,
+        devices: WearerDevices,
+        writer: WriteOutbox,
+        submit_nudge: Submit,
+        *,
+        nudge_settings: NudgeSettings | None = None,
+        live_interval_s: float = 0.5,
+        resume: LiveRecord | None = None,
+        recent_nudges: Sequence[NudgeRecord] = (),
+    ) -> None:
+        self.devices = devices
+        self.wearer_id = devices.wearer.id
+        self.has_imu = devices.motion is not None
+        self.resumed_bout = None if resume is None else resume.bout
+        self.pipeline = Pipeline(devices.placement, resume=self.resumed_bout)
+        self.step_tracker: StepCounterTracker | RscCadenceTracker | None = None
+        if devices.steps is not None:
+            if devices.steps_yield_cadence:
+                self.step_tracker = RscCadenceTracker()
+            else:
+                bits = 16 if devices.steps.profile == "metawear" else 32  # MetaWear: u16
+                self.step_tracker = StepCounterTracker(counter_bits=bits)
+        self.bout_arbiter = GaitBoutArbiter(devices.preferred_bouts)
+        self.nudges = NudgeEngine(nudge_settings or devices.wearer.nudges)
+        self.nudges.resume(
+            sent=[(n.sent_ns, n.bout_start_ns) for n in recent_nudges],
+            bout=self.resumed_bout,
+        )
+        #: Devices that may nudge this wearer, best first (set when the sessions exist).
+        self.nudge_targets: list[NudgeTarget] = []
+        self._writer = writer
+        self._submit = submit_nudge
+        self._live_interval_s = live_interval_s
+        self._last_live_write = -math.inf
+        self._last_device_ns = 0
+        self._lock = asyncio.Lock()
+
+    async def on_block(self, block: SampleBlock) -> None:
+        """Fold one block of the motion device in: detect, store, decide on nudges."""
+        async with self._lock:
+            events, epochs = self._fold(block)
+            self._last_device_ns = block.end_ns
+            records: list[Record] = []
+            wearer_records = self._wearer_records(self._imu_events(events), epochs)
+            if wearer_records is not None:
+                records.append(wearer_records)
+            decision = self.nudges.update(
+                now_ns=block.end_ns,
+                bout=self.pipeline.current_bout,
+                posture=self.pipeline.current_posture,
+                worn=self.pipeline.worn,
+                motionless_s=self.pipeline.motionless_s(block.end_ns),
+            )
+            nudge = None if decision is None else self._nudge_record(decision, block.end_ns)
+            if nudge is not None:
+                records.append(nudge)
+            if time.monotonic() - self._last_live_write >= self._live_interval_s:
+                records.append(self.live_record())
+                self._last_live_write = time.monotonic()
+            await self._writer.put(records)
+            if nudge is not None:
+                self._submit(nudge, self.nudge_targets)
+
+    def _fold(self, block: SampleBlock) -> tuple[list[Event], list[EpochSummary]]:
+        events = self.pipeline.feed(block)
+        self.pipeline.pop_steps()  # the live path keeps no step list (bounded memory)
+        return events, self.pipeline.pop_epochs()
+
+    def live_record(self) -> LiveRecord:
+        """The wearer's live state now (posture, bout in progress, stillness)."""
+        return LiveRecord(
+            self.wearer_id,
+            self.pipeline.current_posture,
+            self.pipeline.current_bout,
+            self._last_device_ns,
+            self.pipeline.still_since_ns,
+        )
+
+    async def on_steps(self, data: StepData) -> None:
+        """Fold one measurement of the wearer's step source in, and store."""
+        tracker = self.step_tracker
+        if tracker is None:
+            return
+        async with self._lock:
+            if isinstance(tracker, RscCadenceTracker):
+                if data.cadence_spm is None:
+                    return  # heart rate only
+                tracker.update(
+                    [data.t_ns],
+                    [data.cadence_spm],
+                    [math.nan if data.speed_mps is None else data.speed_mps],
+                    [math.nan if data.stride_length_m is None else data.stride_length_m],
+                )
+            else:
+                if data.steps_total is None:
+                    return
+                tracker.update([data.t_ns], [data.steps_total])
+            records = self._wearer_records(*self._step_output(tracker))
+            if records is not None:
+                await self._writer.put([records])
+
+    def _imu_events(self, events: list[Event]) -> list[Event]:
+        gait = [e for e in events if isinstance(e, GaitBout)]
+        self.bout_arbiter.add("imu", gait, self.pipeline.gait_settled_ns)
+        return [e for e in events if not isinstance(e, GaitBout)] + self.bout_arbiter.bouts_
+
+    def _step_output(
+        self, tracker: StepCounterTracker | RscCadenceTracker
+    ) -> tuple[list[Event], list[EpochSummary]]:
+        self.bout_arbiter.add("steps", tracker.bouts_, tracker.settled_ns_)
+        epochs = [] if self.has_imu else list(tracker.epochs_)
+        return list(self.bout_arbiter.bouts_), epochs
+
+    def _wearer_records(
+        self, events: Sequence[Event], epochs: Sequence[EpochSummary]
+    ) -> WearerRecords | None:
+        if not events and not epochs:
+            return None
+        return WearerRecords(self.wearer_id, tuple(events), tuple(epochs))
+
+    def _nudge_record(self, decision: NudgeDecision, now_ns: int) -> NudgeRecord:
+        return NudgeRecord(
+            wearer_id=self.wearer_id,
+            sent_ns=now_ns,
+            reason=decision.reason,
+            bout_start_ns=decision.bout_start_ns,
+            bout_duration_s=decision.bout_duration_s,
+            level=decision.level,
+            message=decision.message,
+            channel="band",
+            delivery="pending",
+            exercise_id=None if decision.exercise is None else decision.exercise.id,
+            id=nudge_id(self.wearer_id, decision.bout_start_ns, decision.ordinal),
+        )
+
+    async def finish(self) -> None:
+        """End of collection: close open bouts and store everything still held."""
+        async with self._lock:
+            # the live state keeps the bout in progress, so a restart resumes it (closing it
+            # below stores it under the same id, which the resumed bout updates later)
+            live = self.live_record() if self._last_device_ns else None
+            events = self._imu_events(self.pipeline.flush())
+            epochs = self.pipeline.pop_epochs()
+            records: list[Record] = []
+            first = self._wearer_records(events, epochs)
+            if first is not None:
+                records.append(first)
+            tracker = self.step_tracker
+            if tracker is not None:
+                tracker.update([], [], final=True)
+                steps = self._wearer_records(*self._step_output(tracker))
+                if steps is not None:
+                    records.append(steps)
+            self.bout_arbiter.finish()
+            last = self._wearer_records(self.bout_arbiter.bouts_, [])
+            if last is not None:
+                records.append(last)
+            if live is not None:
+                records.append(live)
+            await self._writer.put(records)
+
+
+#: How far back stored nudges matter to a resumed engine (its hourly cap).
+RESUME_NUDGES_NS = 3600 * NS_PER_S
