@@ -27,10 +27,14 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers (the dashboard) run beside the writer; synchronous=NORMAL is safe in
-    # WAL mode (no corruption on power loss, at most the last transactions are lost).
+    # WAL lets readers (the dashboard) run beside the writer. synchronous=FULL, not NORMAL:
+    # the hub deletes a record from its outbox once the database's commit returned, and with
+    # NORMAL a power cut may roll back commits that returned (SQLite's documentation), which
+    # would lose health data the outbox had already let go. The drainer commits batches, so
+    # FULL costs one fsync per batch: 8.6 ms vs 1.6 ms p50 per commit here
+    # (`python -m bench outbox`).
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
