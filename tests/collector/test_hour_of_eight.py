@@ -15,11 +15,11 @@ import pytest
 from collector_support import START_UTC_NS, Collected, make_session
 
 from dashboard import views
-from sensorhub.service import run_sessions
+from sensorhub.service import Hub, NudgeDispatcher, WriteOutbox
 from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS, Scenario, Segment
-from sensorhub.store import DeviceView, Store
+from sensorhub.store import DeviceView, Outbox, Store, outbox_path_for
 
 HOUR_S = 3600.0
 #: 8 devices at 12.5-26 Hz, ~150 samples per scenario second in all: at 150x about 23 000
@@ -60,11 +60,9 @@ async def _run(db_url: str) -> tuple[list[Collected], list[DeviceView], float]:
             results = [Collected(d, None) for d in fleet.devices]  # type: ignore[arg-type]
             for r in results:
                 r.session = make_session(fleet, r.device, r)
-            collect = asyncio.create_task(
-                run_sessions(
-                    [r.session for r in results], [], store.repository, health_interval_s=1.0
-                )
-            )
+            writer = WriteOutbox(Outbox(outbox_path_for(db_url)), store.repository)
+            hub = Hub([r.session for r in results], [], writer, NudgeDispatcher(writer))
+            collect = asyncio.create_task(hub.run(health_interval_s=1.0))
             await asyncio.sleep((HOUR_S - fleet.scenario_elapsed_s()) / SPEED)
             # the emulators may lag the wearers' clock when the radio is saturated: let them
             # finish the hour (each stream's last frame ends within a frame of 3600 s)

@@ -25,14 +25,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sensorhub.config import DeviceConfig, HubConfig, WearerConfig, simulated_config
+from sensorhub.config import simulated_config
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
 from sensorhub.model import NS_PER_S
-from sensorhub.service import build_hub, run_sessions, step_source
+from sensorhub.service import build_hub
 from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import Scenario, Segment
-from sensorhub.store import Store, ns_from_utc
+from sensorhub.store import Outbox, Store, ns_from_utc
 
 START_UTC_NS = 1_790_000_040 * NS_PER_S  # on a minute boundary
 SPEED = 20.0  # a pod reports every second; 5 s without one is a gap: 0.25 s of real time here
@@ -53,13 +53,14 @@ STEP_TOLERANCE = 20
 CADENCE_TOLERANCE_SPM = 5.0
 
 
-async def _collect(store: Store) -> tuple[SimulatedFleet, dict[str, object]]:
+async def _collect(store: Store, outbox: Outbox) -> tuple[SimulatedFleet, dict[str, object]]:
     fleet = SimulatedFleet(VirtualAir(), SCENARIO, PROFILES, speed=SPEED, start_utc_ns=START_UTC_NS)
     config = simulated_config([(d.binding, d.settings) for d in fleet.devices], "sqlite://")
     await fleet.start()
     hub = build_hub(
         config,
         store.repository,
+        outbox,
         backend=fleet.backend,
         clock=fleet.clock(),
         timing=fleet.timing,
@@ -69,7 +70,7 @@ async def _collect(store: Store) -> tuple[SimulatedFleet, dict[str, object]]:
         max_backoff_s=0.1,
         stall_timeout_s=1.0,
     )
-    task = asyncio.create_task(run_sessions(hub.sessions, hub.runtimes, store.repository))
+    task = asyncio.create_task(hub.run())
     try:
         end_s = SCENARIO.duration_s - 5
         await asyncio.sleep(max(end_s - fleet.scenario_elapsed_s(), 0) / SPEED)
@@ -89,7 +90,7 @@ async def _collect(store: Store) -> tuple[SimulatedFleet, dict[str, object]]:
 def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, SimulatedFleet, dict]:  # type: ignore[type-arg]
     path: Path = tmp_path_factory.mktemp("steps") / "hub.db"
     store = Store.open(f"sqlite:///{path}")
-    fleet, trackers = asyncio.run(_collect(store))
+    fleet, trackers = asyncio.run(_collect(store, Outbox(path.with_suffix(".outbox"))))
     return store, fleet, trackers
 
 
@@ -204,21 +205,6 @@ def test_wearers_with_an_imu_keep_the_imus_epochs(collected: tuple) -> None:  # 
         epochs = store.queries.epochs(wearer, since=since, until=since + dt.timedelta(hours=1))
         assert epochs, "the IMU pipeline writes epochs"
         assert all(e.enmo_mg > 0 for e in epochs if e.worn), "no step-only epoch overwrote them"
-
-
-def test_step_source_prefers_the_foot_pod() -> None:
-    config = HubConfig(
-        wearers=(WearerConfig("w", "W"),),
-        devices=(
-            DeviceConfig("w", "infinitime", "wrist", "InfiniTime"),
-            DeviceConfig("w", "thingy52", "pocket", "Thingy"),
-            DeviceConfig("w", "rsc-footpod", "foot", "FootPod"),
-        ),
-    )
-    source = step_source(config, "w")
-    assert source is not None
-    assert source.profile == "rsc-footpod"
-    assert step_source(config, "nobody") is None
 
 
 def test_metawear_sends_no_step_counter(collected: tuple) -> None:  # type: ignore[type-arg]

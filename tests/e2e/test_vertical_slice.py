@@ -23,9 +23,8 @@ from firmware_protocols.polar_pmd import POLAR_EPOCH_UNIX_NS
 from firmware_protocols.sig import AlertLevel
 from sensorhub.demo import DEMO_WEARER_ID, demo_day_start_ns, emulated_wearer
 from sensorhub.model import NS_PER_S
-from sensorhub.service import run_sessions
 from sensorhub.sim.scenario import SCENARIOS
-from sensorhub.store import EventView, NudgeView, Store, utc_from_ns
+from sensorhub.store import EventView, NudgeView, Outbox, Store, outbox_path_for, utc_from_ns
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +54,11 @@ async def _drive(db_url: str) -> SliceRun:
     scenario = SCENARIOS["e2e-short"]
     store = Store.open(db_url)
     try:
-        async with emulated_wearer(store, scenario, speed=SPEED, start_utc_ns=START_NS) as wearer:
-            collect = asyncio.create_task(
-                run_sessions([wearer.session], [wearer.runtime], store.repository)
-            )
+        outbox = Outbox(outbox_path_for(db_url))
+        async with emulated_wearer(
+            store, scenario, speed=SPEED, start_utc_ns=START_NS, outbox=outbox
+        ) as wearer:
+            collect = asyncio.create_task(wearer.hub.run())
             band = wearer.band
             # Run the scenario to its end, plus one real second to drain the last frames.
             await asyncio.sleep((scenario.duration_s - band.scenario_elapsed_s()) / SPEED + 1)
