@@ -87,6 +87,11 @@ def add_parser(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--summary", metavar="FILE", help="also write the JSON summary here")
     parser.add_argument(
+        "--resume", action="store_true",
+        help="when simulating: continue the wearers' day where the stored live state ends, "
+        "as bands do that went on while the hub was down (to try a restart after a crash)",
+    )  # fmt: skip
+    parser.add_argument(
         "--outbox", metavar="FILE",
         help="the on-disk outbox records pass through on their way to the database (default: "
         "beside an SQLite database, else under var/); keep it with the database",
@@ -139,6 +144,19 @@ def _open_outbox(args: argparse.Namespace, db_url: str) -> Outbox:
     return Outbox(args.outbox or outbox_path_for(db_url))
 
 
+def _stored_scenario_time(
+    store: Store, outbox: Outbox, wearer_ids: list[str], start_utc_ns: int
+) -> float:
+    """Scenario time (s) of the newest stored live state of the simulated wearers (0: none)."""
+    newest = 0
+    from_outbox = outbox.live_states()
+    for wearer_id in wearer_ids:
+        for live in (from_outbox.get(wearer_id), store.repository.live_state(wearer_id)):
+            if live is not None:
+                newest = max(newest, live.device_time_ns)
+    return max(0.0, (newest - start_utc_ns) / NS_PER_S)
+
+
 async def _collect(args: argparse.Namespace) -> dict[str, Any]:
     config = load_config(args.config)
     if not config.devices:
@@ -186,16 +204,34 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
         int(dt.datetime(today.year, today.month, today.day, 8, tzinfo=dt.UTC).timestamp())
         * NS_PER_S
     )
+    store = Store.open(db_url)
+    outbox = _open_outbox(args, db_url)
+    wearer_ids = [f"sim-wearer-{i + 1}" for i in range(len(profiles))]
+    start_at_s = (
+        _stored_scenario_time(store, outbox, wearer_ids, start_utc_ns) if args.resume else 0.0
+    )
     air = VirtualAir()
     try:
         fleet = SimulatedFleet(
-            air, scenario, profiles, speed=args.speed, start_utc_ns=start_utc_ns, faults=faults
+            air,
+            scenario,
+            profiles,
+            speed=args.speed,
+            start_utc_ns=start_utc_ns,
+            faults=faults,
+            start_at_s=start_at_s,
         )
     except ValueError as exc:
+        outbox.close()
+        store.close()
         raise ConfigError(str(exc)) from None
     config = simulated_config([(d.binding, d.settings) for d in fleet.devices], db_url)
-    store = Store.open(db_url)
-    outbox = _open_outbox(args, db_url)
+    if start_at_s:
+        print(
+            f"sensorhub run: continuing the simulated day at {start_at_s / 60:.1f} min, where "
+            "the stored live state ends",
+            file=sys.stderr,
+        )
     try:
         async with fleet:
             hub = build_hub(

@@ -164,6 +164,10 @@ class EmulatedWearable:
         Fixed random static address, else a random one.
     clock_start_ns
         Device clock at scenario start (default: :attr:`reset_clock_ns`).
+    start_at_s
+        Scenario time at power-on: the wearer's day has already run this long (a hub that
+        restarts while the band goes on); the device clock and the motion are the ones the
+        band would have at that time.
     """
 
     #: Profile model name in :mod:`firmware_protocols.profiles`.
@@ -186,6 +190,7 @@ class EmulatedWearable:
         seed: int | None = None,
         address: str | None = None,
         clock_start_ns: int | None = None,
+        start_at_s: float = 0.0,
     ) -> None:
         if not (math.isfinite(speed) and speed > 0):
             raise ValueError(f"speed must be positive, got {speed}")
@@ -197,6 +202,9 @@ class EmulatedWearable:
         self.battery_pct = battery_pct
         self.seed = scenario.seed if seed is None else seed
         self.clock_start_ns = self.reset_clock_ns if clock_start_ns is None else clock_start_ns
+        if not (math.isfinite(start_at_s) and start_at_s >= 0):
+            raise ValueError(f"start_at_s must be a time >= 0, got {start_at_s}")
+        self.start_at_s = float(start_at_s)
         self.faults = faults or FaultSpec()
         self.plan = FaultPlan.build(self.faults, fault_window_s or scenario.duration_s, self.seed)
         #: Ground truth: every data frame produced, with its fate.
@@ -277,7 +285,7 @@ class EmulatedWearable:
             advertising_interval_min=ADVERTISING_INTERVAL_MS,
             advertising_interval_max=ADVERTISING_INTERVAL_MS,
         )
-        self._started_at_loop_time = self._loop.time()
+        self._started_at_loop_time = self._loop.time() - self.start_at_s / self.speed
         self._running = True
         if self.plan.disconnect_at_s or self.plan.reboot_at_s:
             self.spawn(self._fault_loop(), f"{self.name} faults")

@@ -102,6 +102,8 @@ class SimulatedFleet:
         Sample rate per profile (default :data:`DEFAULT_SIM_RATES_HZ`).
     wearer_prefix
         Device ``i`` is bound to wearer ``f"{wearer_prefix}{i + 1}"``.
+    start_at_s
+        Scenario time at which the emulators power on (a restarted hub continuing the day).
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class SimulatedFleet:
         fault_window_s: float | None = None,
         rates_hz: Mapping[str, float] | None = None,
         wearer_prefix: str = "sim-wearer-",
+        start_at_s: float = 0.0,
     ) -> None:
         self.air = air
         self.scenario = scenario
@@ -139,6 +142,7 @@ class SimulatedFleet:
                 "faults": faults,
                 "fault_window_s": fault_window_s,
                 "seed": scenario.seed + 7919 * i,
+                "start_at_s": start_at_s,
             }
             if issubclass(cls, EmulatedPolarH10):
                 kwargs["acc_rate_hz"] = round(rate)
