@@ -1,0 +1,155 @@
+"""`kill -9` of `sensorhub run` mid-bout, a restart on the same database and outbox, and a full
+disk: through the real CLI, the emulated band on the real BLE stack and a real SQLite file.
+
+The e2e-short wearer sits from minute 0 to 35 (the 30-min nudge falls in it), walks, then
+stands. One uninterrupted run is the reference. A second run is killed with SIGKILL after the
+nudge, while the wearer still sits, and restarted with ``--resume`` (the band went on with its
+day): every static bout of the reference is stored once, the sitting bout keeps its start
+(the timer did not restart), and the nudge is not sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SPEED = "120"  # 48 min of the wearer's day in 24 s
+ARGS = ["--simulate", "e2e-short", "--devices", "1", "--profiles", "open-imu", "--speed", SPEED]
+SITTING_NUDGE_S = 30 * 60
+
+
+def _run(db: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "sensorhub.cli", "run", *ARGS, "--db", f"sqlite:///{db}", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _bouts(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as con:
+        return con.execute(
+            "SELECT start_at, end_at, posture FROM event WHERE kind = 'static_bout' "
+            "ORDER BY start_at"
+        ).fetchall()
+
+
+def _nudges(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT id, bout_start_at FROM nudge ORDER BY sent_at").fetchall()
+
+
+def _seconds(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def _live_seconds_into_day(db: Path) -> float | None:
+    """Scenario seconds of the newest live state the killed run made durable (outbox first)."""
+    outbox = Path(f"{db}.outbox")
+    if not outbox.exists():
+        return None
+    with sqlite3.connect(outbox) as con:
+        rows = con.execute("SELECT body FROM latest WHERE key LIKE 'live/%'").fetchall()
+    if not rows:
+        return None
+    live = json.loads(rows[0][0])
+    return (live["device_time_ns"] % (86_400 * 10**9)) / 1e9 - 8 * 3600  # the day starts 08:00
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("reference") / "hub.db"
+    process = _run(db)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    json.loads(out)
+    return db
+
+
+def test_kill_9_and_restart_store_every_bout_once_and_no_nudge_twice(
+    reference: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "hub.db"
+    first = _run(db)
+    try:
+        deadline = time.monotonic() + 240
+        # kill after the 30-min nudge, while the wearer still sits (minute 31-34)
+        while time.monotonic() < deadline:
+            elapsed = _live_seconds_into_day(db)
+            if elapsed is not None and elapsed >= SITTING_NUDGE_S + 60:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the first run never got past the 30-min nudge")
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.wait(30)
+        first.communicate()
+    assert first.returncode == -signal.SIGKILL
+    killed_at = _live_seconds_into_day(db)
+    assert killed_at is not None
+    assert killed_at < 35 * 60, "killed after the sitting ended: the test did not test a resume"
+    second = _run(db, "--resume")
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 0, err
+    assert "continuing the simulated day" in err
+    summary = json.loads(out)
+    assert summary["storage"]["pending_in_outbox"] == 0
+    want, got = _bouts(reference), _bouts(db)
+    # every bout of the uninterrupted run, once (starts within a frame or two: the two runs map
+    # the band's clock from different host arrival times)
+    assert len(got) == len(want), (got, want)
+    for (w_start, w_end, w_posture), (g_start, g_end, g_posture) in zip(want, got, strict=True):
+        assert g_posture == w_posture
+        assert abs(_seconds(g_start) - _seconds(w_start)) <= 3.0
+        assert abs(_seconds(g_end) - _seconds(w_end)) <= 3.0
+    # the sitting bout was resumed, not restarted at the restart
+    assert _seconds(got[0][0]) < _seconds(got[0][1]) - 34 * 60
+    # the 30-min nudge was sent once, as in the uninterrupted run
+    assert len(_nudges(db)) == len(_nudges(reference)) == 1
+
+
+def test_a_full_disk_gives_a_clear_error_a_non_zero_exit_and_a_bounded_log(
+    tmp_path: Path,
+) -> None:
+    """The process may write at most 400 kB per file (RLIMIT_FSIZE: writes beyond fail with
+    EFBIG, which SQLite reports as a full disk, as on a full card in a Raspberry Pi)."""
+    db = tmp_path / "hub.db"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "sensorhub.cli", "run", *ARGS[:-1], "240",
+         "--db", f"sqlite:///{db}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=small_files,  # noqa: PLW1509 (only sets a resource limit)
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+    )  # fmt: skip
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("sensorhub: error: not everything reached the database"), last
+    summary = json.loads(out)
+    storage = summary["storage"]
+    assert storage["not_stored"] + storage["pending_in_outbox"] > 0
+    assert "full" in (storage["last_error"] or "")
+    # bounded: a line a minute per kind of problem, not one per block
+    assert len(err.splitlines()) < 40, err[-3000:]
