@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from sensorhub.detect.falls import FallDetector
 from sensorhub.detect.gait import GaitBoutAssembler
 from sensorhub.detect.limb_steps import StrideDecider
-from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier
+from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier, PostureFrames
 from sensorhub.detect.static_load import StaticLoadTracker
 from sensorhub.detect.steps import StepDetector
 from sensorhub.detect.wear import WearDetector
@@ -198,9 +198,6 @@ class Pipeline:
             min_bout_s=st.min_static_bout_s,
         )
         # lower back: the trunk wavelet initial-contact method (sensorhub.signal.trunk_ic)
-        self._steps = StepDetector(
-            method="trunk_wavelet" if self.placement == Placement.LOWER_BACK else "peak"
-        )
         sensor_h = st.sensor_height_m
         if (
             sensor_h is None
@@ -213,7 +210,11 @@ class Pipeline:
         ):
             sensor_h = 0.53 * st.height_m  # greater trochanter height (Winter's anthropometry)
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
-        self._steps.excursion = sensor_h is not None and self.placement not in LIMB
+        # lower back: the trunk wavelet initial-contact method (sensorhub.signal.trunk_ic)
+        self._steps = StepDetector(
+            method="trunk_wavelet" if self.placement == Placement.LOWER_BACK else "peak",
+            excursion=sensor_h is not None and self.placement not in LIMB,
+        )
         self._falls = FallDetector(placement=self.placement)
         self._wear = WearDetector(min_nonwear_s=st.min_nonwear_s)
         self._last_step_ns: int | None = None
@@ -256,13 +257,11 @@ class Pipeline:
             if len(dt) and dt.sum() > 0:
                 rate = min(rate, len(dt) / float(dt.sum()))
             self._low_rate = rate < MIN_GAIT_RATE_HZ
-            self._posture.walking_enabled = not self._low_rate
         for chunk in self._resampler.push(block.t_ns, block.acc_g, block.gap_before_ns):
             if chunk.new_segment:
                 self._end_segment(events)
                 if chunk.gap_ns > 0:
-                    self._tracker.gap(chunk.last_input_ns, chunk.gap_ns)
-                    events.extend(self._tracker.bouts_)
+                    events.extend(self._tracker.gap(chunk.last_input_ns, chunk.gap_ns))
             if len(chunk.acc_g):
                 batch = self._windower.push(chunk.j0, chunk.acc_g)
                 if batch is not None:
@@ -277,8 +276,7 @@ class Pipeline:
         events: list[Event] = []
         self._end_segment(events)
         if self._last_t is not None:
-            self._tracker.finish(self._last_t)
-            events.extend(self._tracker.bouts_)
+            events.extend(self._tracker.finish(self._last_t))
         self._finish_epoch()
         return events
 
@@ -337,10 +335,8 @@ class Pipeline:
         if batch is not None:
             self._process(batch, events, final=True)
         self._close_posture_segment(events)
-        self._gait.finish()
-        events.extend(self._gait.bouts_)
-        self._wear.finish()
-        events.extend(self._wear.intervals_)
+        events.extend(self._gait.finish())
+        events.extend(self._wear.finish())
 
     def _process(self, batch: FrameBatch, events: list[Event], *, final: bool = False) -> None:
         st = self.settings
@@ -352,30 +348,28 @@ class Pipeline:
             gravity_half_frames=st.gravity_half_s,
             periodicity_min_rms_g=STEP_CANDIDATE_RMS_G,
         )
-        labels = self._classify_posture(batch, feats)
+        postures = self._classify_posture(batch, feats)
+        labels = postures.postures
         start = feats.k * NS_PER_S
         end = start + NS_PER_S
         wear = self._wear.update(start, end, feats.dyn_rms_g)
-        events.extend(wear.intervals_)
-        labels[wear.nonwear_mask_] = CODE[Posture.NONWEAR]
-        c = wear.confirmed_index_
-        if c >= 0 and wear.confirmed_start_ns_ is not None:
+        events.extend(wear.intervals)
+        labels[wear.nonwear_mask] = CODE[Posture.NONWEAR]
+        c = wear.confirmed_index
+        if c >= 0 and wear.confirmed_start_ns is not None:
             # the device was off since the stillness began: end the bout there
-            self._tracker.update(start[:c], end[:c], labels[:c])
-            events.extend(self._tracker.bouts_)
-            self._tracker.end_at(wear.confirmed_start_ns_)
-            events.extend(self._tracker.bouts_)
-            self._tracker.update(start[c:], end[c:], labels[c:])
+            events.extend(self._tracker.update(start[:c], end[:c], labels[:c]))
+            events.extend(self._tracker.end_at(wear.confirmed_start_ns))
+            events.extend(self._tracker.update(start[c:], end[c:], labels[c:]))
         else:
-            self._tracker.update(start, end, labels)
-        events.extend(self._tracker.bouts_)
+            events.extend(self._tracker.update(start, end, labels))
         self._posture_segments(start, end, labels, events)
         if self._low_rate:
             self._epochs_from(feats, labels, np.zeros(len(labels), dtype=np.int64))
             self._current_posture = POSTURES[int(labels[-1])]
             return
         steps_per_frame = self._detect_steps(batch, feats, labels, events)
-        self._falls.update(
+        falls = self._falls.update(
             feats.k,
             feats.peak_g,
             feats.peak_offset_s,
@@ -383,28 +377,24 @@ class Pipeline:
             feats.gravity_g,
             feats.dyn_rms_g,
             coverage=feats.coverage,
-            inclination_deg=np.where(
-                self._posture.reference_known_, self._posture.inclination_deg_, np.nan
-            ),
+            inclination_deg=np.where(postures.reference_known, postures.inclination_deg, np.nan),
             final=final,
         )
-        events.extend(self._falls.falls_)
+        events.extend(falls)
         self._epochs_from(feats, labels, steps_per_frame)
         self._current_posture = POSTURES[int(labels[-1])]
 
-    def _classify_posture(self, batch: FrameBatch, feats: FrameFeatures) -> NDArray[np.int8]:
+    def _classify_posture(self, batch: FrameBatch, feats: FrameFeatures) -> PostureFrames:
         """Posture per frame; lower back and hip also get sit-to-stand transition evidence."""
         if self.placement not in (Placement.LOWER_BACK, Placement.HIP) or self._low_rate:
-            return self._posture.classify(feats).postures_.copy()
+            return self._posture.classify(feats, steps_visible=not self._low_rate)
         # only moving frames can centre a transition (quiet sway stays below 0.03 g)
         rows = np.nonzero(feats.dyn_rms_g >= TRANSITION_MIN_RMS_G)[0]
         disp, speed = np.full(len(feats), np.nan), np.zeros(len(feats))
         if len(rows):
             d, v = vertical_displacement(batch.windows[rows], self.settings.work_fs_hz)
             disp[rows], speed[rows] = d, v
-        return self._posture.classify(
-            feats, vertical_displacement_m=disp, vertical_speed_m_s=speed
-        ).postures_.copy()
+        return self._posture.classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed)
 
     def _detect_steps(
         self,
@@ -425,12 +415,12 @@ class Pipeline:
         )[0]
         now = int(feats.k[-1] + 1) * NS_PER_S
         if len(rows) == 0:
-            self._gait.add(
+            assembled = self._gait.add(
                 np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0),
                 self._step_horizon(now), harmonic_ratio=np.empty(0),
             )  # fmt: skip
-            events.extend(self._gait.bouts_)
-            self._count_steps(self._gait.steps_, feats.k, per_frame)
+            events.extend(assembled.bouts)
+            self._count_steps(assembled.steps_ns, feats.k, per_frame)
             return per_frame
         g = feats.gravity_g[rows]
         g_unit = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
@@ -456,7 +446,7 @@ class Pipeline:
             samples_per_frame=self._spf,
             gait_rows=labels[rows] == CODE[Posture.WALKING],
         )
-        r, smp = det.step_index_
+        r, smp = det.rows, det.samples
         dt_ns = self._resampler.dt_ns
         t = feats.k[rows[r]] * NS_PER_S + smp.astype(np.int64) * dt_ns
         keep = _min_interval_keep(
@@ -465,18 +455,18 @@ class Pipeline:
         if keep.any():
             self._last_step_ns = int(t[keep][-1])
         t, r, smp = t[keep], r[keep], smp[keep]
-        exc = det.excursion_m_[keep]
+        exc = det.excursion_m[keep]
         if self._limb:
             t, r = self._add_contralateral(t, r, stride_mode)
             exc = np.full(len(t), np.nan)
         fr = rows[r]
         hr = self._harmonic_ratio(batch, feats, labels, fr, smp)
-        self._gait.add(
+        assembled = self._gait.add(
             t, feats.step_regularity[fr], feats.stride_regularity[fr], exc,
             self._step_horizon(now), harmonic_ratio=hr,
         )  # fmt: skip
-        events.extend(self._gait.bouts_)
-        self._count_steps(self._gait.steps_, feats.k, per_frame)
+        events.extend(assembled.bouts)
+        self._count_steps(assembled.steps_ns, feats.k, per_frame)
         return per_frame
 
     def _harmonic_ratio(

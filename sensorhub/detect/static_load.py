@@ -22,8 +22,6 @@ J Meas Phys Behav 2:188-196 (bouts terminated by interruptions > 1 min, ``g.getb
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -45,10 +43,7 @@ class StaticLoadTracker:
     min_bout_s
         Finished bouts shorter than this are not reported.
 
-    Attributes
-    ----------
-    bouts_
-        Bouts finished by the last call of :meth:`update`, :meth:`gap` or :meth:`finish`.
+    Every action method returns the bouts it finished (in time order).
     """
 
     def __init__(
@@ -63,7 +58,6 @@ class StaticLoadTracker:
         self.max_return_s = max_return_s
         self.max_gap_s = max_gap_s
         self.min_bout_s = min_bout_s
-        self.bouts_: list[StaticBout] = []
         # ongoing run
         self._run_label: int | None = None
         self._run_start = 0
@@ -73,6 +67,7 @@ class StaticLoadTracker:
         self._bout_start = 0
         self._bout_last = 0
         self._brk_start: int | None = None
+        self._closed: list[StaticBout] = []  # bouts finished by the running action
 
     @property
     def current_bout(self) -> CurrentBout | None:
@@ -83,12 +78,13 @@ class StaticLoadTracker:
 
     def update(
         self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], labels: NDArray[np.int8]
-    ) -> Self:
-        """Fold consecutive frames (start/end times and posture codes) into the state."""
-        self.bouts_ = []
+    ) -> list[StaticBout]:
+        """Fold consecutive frames (start/end times and posture codes) into the state; return
+        the bouts they finished."""
+        self._closed = []
         n = len(labels)
         if n == 0:
-            return self
+            return self._take()
         change = np.nonzero(labels[1:] != labels[:-1])[0] + 1
         starts = np.concatenate(([0], change))
         ends = np.concatenate((change, [n]))
@@ -100,21 +96,23 @@ class StaticLoadTracker:
             else:
                 self._run_label, self._run_start, self._run_end = lab, t0, t1
             self._advance()
-        return self
+        return self._take()
 
-    def gap(self, last_sample_ns: int, gap_ns: int) -> Self:
-        """Tell the tracker about missing data; long gaps end the bout."""
-        self.bouts_ = []
+    def gap(self, last_sample_ns: int, gap_ns: int) -> list[StaticBout]:
+        """Tell the tracker about missing data (``gap_ns`` after ``last_sample_ns``); a gap
+        longer than ``max_gap_s`` ends the bout at its last evidence. Returns that bout."""
+        self._closed = []
         if gap_ns > self.max_gap_s * NS_PER_S:
             self._close(
                 min(self._bout_last, last_sample_ns) if self._brk_start is None else self._brk_start
             )
             self._run_label = None
-        return self
+        return self._take()
 
-    def end_at(self, end_ns: int) -> Self:
-        """End the bout at ``end_ns`` at the latest (e.g. the device was taken off then)."""
-        self.bouts_ = []
+    def end_at(self, end_ns: int) -> list[StaticBout]:
+        """End the bout at ``end_ns`` at the latest (e.g. the device was taken off then);
+        return it if it is long enough to report."""
+        self._closed = []
         if self._bout_label is not None:
             end = end_ns if self._brk_start is None else min(end_ns, self._brk_start)
             end = min(end, self._bout_last)
@@ -123,16 +121,20 @@ class StaticLoadTracker:
             self._bout_label = None
             self._brk_start = None
         self._run_label = None
-        return self
+        return self._take()
 
-    def finish(self, last_sample_ns: int) -> Self:
-        """End of stream: close the open bout at its last evidence."""
+    def finish(self, last_sample_ns: int) -> list[StaticBout]:
+        """End of stream: close the open bout at its last evidence; return it."""
         return self.gap(last_sample_ns, int(self.max_gap_s * NS_PER_S) + 1)
 
     # -- internals ---------------------------------------------------------------------------
+    def _take(self) -> list[StaticBout]:
+        out, self._closed = self._closed, []
+        return out
+
     def _close(self, end_ns: int) -> None:
         if self._bout_label is not None and end_ns - self._bout_start >= self.min_bout_s * NS_PER_S:
-            self.bouts_.append(StaticBout(self._bout_start, end_ns, POSTURES[self._bout_label]))
+            self._closed.append(StaticBout(self._bout_start, end_ns, POSTURES[self._bout_label]))
         self._bout_label = None
         self._brk_start = None
 

@@ -43,7 +43,7 @@ def _run(
     bounds = [0, *chunks, N]
     for a, b in itertools.pairwise(bounds):
         kw = {name: v[a:b] for name, v in {**f, **extra}.items()}
-        out += det.update(**kw, final=b == N).falls_  # type: ignore[arg-type]
+        out += det.update(**kw, final=b == N)  # type: ignore[arg-type]
     return out
 
 
