@@ -116,15 +116,15 @@ class WearerRuntime:
     async def on_block(self, block: SampleBlock) -> None:
         """Fold one block in: detect, store, nudge."""
         async with self._lock:
-            events = self.pipeline.feed(block)
+            out = self.pipeline.feed(block)
             self._last_device_ns = block.end_ns
-            self._take_imu_events(events)
-            self._pending.epochs.extend(self.pipeline.pop_epochs())
+            self._take_imu_events(out.events)
+            self._pending.epochs.extend(out.epochs)
             decision = self.nudges.update(
                 now_ns=block.end_ns,
-                bout=self.pipeline.current_bout,
-                posture=self.pipeline.current_posture,
-                worn=self.pipeline.worn,
+                bout=out.live.bout,
+                posture=out.live.posture,
+                worn=out.live.worn,
                 motionless_s=self.pipeline.motionless_s(block.end_ns),
             )
             if decision is not None:
@@ -166,7 +166,7 @@ class WearerRuntime:
             self._take_steps(tracker)
             await self._persist(live=False)
 
-    def _take_imu_events(self, events: list[Event]) -> None:
+    def _take_imu_events(self, events: Sequence[Event]) -> None:
         gait = [e for e in events if isinstance(e, GaitBout)]
         self._pending.events.extend(e for e in events if not isinstance(e, GaitBout))
         self.bout_arbiter.add("imu", gait, self.pipeline.gait_settled_ns)
@@ -237,8 +237,9 @@ class WearerRuntime:
     async def finish(self) -> None:
         """End of collection: close open bouts and write everything still pending."""
         async with self._lock:
-            self._take_imu_events(self.pipeline.flush())
-            self._pending.epochs.extend(self.pipeline.pop_epochs())
+            out = self.pipeline.flush()
+            self._take_imu_events(out.events)
+            self._pending.epochs.extend(out.epochs)
             tracker = self.step_tracker
             if tracker is not None:
                 tracker.update([], [], final=True)

@@ -87,8 +87,8 @@ def _events_without_db(data: list[SampleBlock]) -> list[tuple[str, int, int]]:
     pipeline = Pipeline(Placement.CHEST)
     events: list[Event] = []
     for block in data:
-        events.extend(pipeline.feed(block))
-    events.extend(pipeline.flush())
+        events.extend(pipeline.feed(block).events)
+    events.extend(pipeline.flush().events)
     # stored times have microsecond resolution
     return [
         (e.kind, e.start_ns // 1000 * 1000, e.end_ns // 1000 * 1000)
