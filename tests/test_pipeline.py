@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from sensorhub.model import (
     NS_PER_S,
+    CurrentBout,
     EpochSummary,
     Event,
     NonWear,
@@ -426,3 +427,98 @@ def test_a_device_put_back_on_turned_learns_upright_afresh_from_the_next_walk() 
     end = [s for s in _postures_at(p, events) if rel(both, s[1]) > 120 + 90 + 10]
     assert end
     assert {s[2] for s in end} == {Posture.STANDING}
+
+
+# -- resuming a static bout after a restart ---------------------------------------------------
+_RESUME_ROT = random_rotation(np.random.default_rng(12))
+_RESUME_SETTINGS = PipelineSettings(upright_axis=upright_of(_RESUME_ROT))
+
+
+def _before_and_after(after: str, silence_s: float) -> tuple[SampleBlock, SampleBlock]:
+    """Ten minutes of sitting, ``silence_s`` without data, ten minutes of ``after`` (thigh)."""
+    sig = make_signal(
+        [("sitting", 600), (after, 600)], placement=Placement.THIGH, rotation=_RESUME_ROT, seed=12
+    )
+    cut = int(600 * sig.fs_hz)
+    gap_ns = int(silence_s * NS_PER_S)
+    first = SampleBlock(sig.t_ns[:cut], sig.acc_g[:cut], sig.fs_hz)
+    second = SampleBlock(sig.t_ns[cut:] + gap_ns, sig.acc_g[cut:], sig.fs_hz, gap_before_ns=gap_ns)
+    return first, second
+
+
+def _one_stream(first: SampleBlock, second: SampleBlock) -> list[StaticBout]:
+    p = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS)
+    events = [*p.feed(first).events, *p.feed(second).events, *p.flush().events]
+    return bouts(events)
+
+
+def _restarted(first: SampleBlock, second: SampleBlock) -> tuple[CurrentBout, list[StaticBout]]:
+    """The hub stops after ``first`` without flushing (it only stored the live bout) and a
+    new pipeline resumes that bout for ``second``."""
+    before = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS)
+    out = before.feed(first)
+    stored = out.live.bout
+    assert stored is not None
+    assert stored.posture == Posture.SITTING
+    after = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS, resume=stored)
+    assert after.live.bout == stored  # the nudge timer goes on from the stored start
+    events = [*out.events, *after.feed(second).events, *after.flush().events]
+    return stored, bouts(events)
+
+
+def test_a_resumed_bout_goes_on_across_a_restart_as_across_a_gap() -> None:
+    """Sitting on after a restart 60 s later: the bout keeps its start (and so its event id),
+    exactly as one stream through a 60-s gap."""
+    first, second = _before_and_after("sitting", 60.0)
+    stored, resumed = _restarted(first, second)
+    (whole,) = _one_stream(first, second)
+    assert resumed == [whole]
+    assert whole.start_ns == stored.start_ns
+    assert whole.end_ns - whole.start_ns >= 1200 * NS_PER_S  # the silence is inside it
+
+
+def test_a_resumed_bout_ends_at_its_last_time_after_a_silence_longer_than_max_gap() -> None:
+    """Standing after a restart 10 min later (longer than ``max_gap_s``, 5 min): the resumed
+    bout ends at its stored last evidence; one stream through the same gap ends it at its
+    last analysed frame, which the stopped hub had not analysed yet (``context_s`` later)."""
+    first, second = _before_and_after("standing", 600.0)
+    stored, resumed = _restarted(first, second)
+    ended, *later = resumed
+    assert (ended.start_ns, ended.end_ns, ended.posture) == (
+        stored.start_ns,
+        stored.last_ns,
+        Posture.SITTING,
+    )
+    assert later
+    assert {b.posture for b in later} == {Posture.STANDING}
+    one = _one_stream(first, second)
+    assert one[0].start_ns == stored.start_ns
+    assert 0 <= one[0].end_ns - stored.last_ns <= (_RESUME_SETTINGS.context_s + 1) * NS_PER_S
+    assert later == one[1:]
+
+
+def test_another_posture_after_a_short_restart_is_a_break_as_after_a_short_gap() -> None:
+    """Standing after a restart 60 s later: as after any gap up to ``max_gap_s``, the
+    break begins with the first new frame, and the bout ends there once the break has lasted
+    ``min_break_s`` (a shorter stand would have been a fidget)."""
+    first, second = _before_and_after("standing", 60.0)
+    stored, resumed = _restarted(first, second)
+    one = _one_stream(first, second)
+    assert resumed == one
+    assert [b.posture for b in resumed] == [Posture.SITTING, Posture.STANDING]
+    assert resumed[0].start_ns == stored.start_ns
+    assert resumed[0].end_ns == resumed[1].start_ns  # where the break (the standing) began
+    assert resumed[1].start_ns - int(second.t_ns[0]) < NS_PER_S
+
+
+def test_a_resumed_bout_without_new_data_ends_at_its_last_time() -> None:
+    stored = CurrentBout(0, Posture.SITTING, 300 * NS_PER_S)
+    out = Pipeline(Placement.THIGH, resume=stored).flush()
+    assert out.events == (StaticBout(0, 300 * NS_PER_S, Posture.SITTING),)
+    assert out.live.bout is None
+
+
+def test_only_a_static_bout_can_be_resumed() -> None:
+    walking = CurrentBout(0, Posture.WALKING, NS_PER_S)
+    with pytest.raises(ValueError, match="static"):
+        Pipeline(Placement.THIGH, resume=walking)

@@ -6,7 +6,10 @@ position held, walking, lying down, sustained activity). Fidgets and a few steps
 that neither end nor reset the bout. Returns to the bout's posture shorter than
 ``max_return_s`` inside a break do not interrupt the break (classification flicker). The bout's
 reported end is when the break *began*, not when it was confirmed. A data gap longer than
-``max_gap_s`` ends the bout at the last evidence before the gap.
+``max_gap_s`` ends the bout at the last evidence before the gap; across a shorter one the
+tracker goes on as if the data had not stopped. A tracker can also start inside a bout left
+open by an earlier one (``resume``: the hub restarted); the silence since the bout's last
+evidence is then a gap like any other.
 
 The machine works on runs of equal labels and evaluates every condition at an analytically
 computed time (break start + 60 s, run start + ``max_return_s``), so its output does not depend on
@@ -25,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sensorhub.detect.posture import POSTURES, STATIC_CODES
+from sensorhub.detect.posture import CODE, POSTURES, STATIC_CODES
 from sensorhub.model import NS_PER_S, CurrentBout, StaticBout
 
 
@@ -42,6 +45,12 @@ class StaticLoadTracker:
         Data gaps longer than this end the bout.
     min_bout_s
         Finished bouts shorter than this are not reported.
+    resume
+        A bout still open when an earlier tracker stopped (e.g. the hub restarted; its
+        ``last_ns`` is the last evidence folded into it). The tracker starts inside it, as if
+        the bout's posture had held until ``last_ns``: tell it the silence since then with
+        :meth:`gap`, and the bout goes on or ends exactly as it would across a gap of that
+        length in one stream (same start, so the same event id). None: start afresh.
 
     Every action method returns the bouts it finished (in time order).
     """
@@ -53,11 +62,13 @@ class StaticLoadTracker:
         max_return_s: float = 3.0,
         max_gap_s: float = 300.0,
         min_bout_s: float = 60.0,
+        resume: CurrentBout | None = None,
     ) -> None:
         self.min_break_s = min_break_s
         self.max_return_s = max_return_s
         self.max_gap_s = max_gap_s
         self.min_bout_s = min_bout_s
+        self.resume = resume
         # ongoing run
         self._run_label: int | None = None
         self._run_start = 0
@@ -68,6 +79,20 @@ class StaticLoadTracker:
         self._bout_last = 0
         self._brk_start: int | None = None
         self._closed: list[StaticBout] = []  # bouts finished by the running action
+        if resume is not None:
+            label = CODE[resume.posture]
+            if label not in STATIC_CODES:
+                raise ValueError(
+                    f"a resumed bout must be static (sitting, standing or stationary), "
+                    f"got {resume.posture.value!r}"
+                )
+            # the bout's posture ran until its last evidence, with no break begun
+            self._run_label, self._run_start, self._run_end = label, resume.start_ns, resume.last_ns
+            self._bout_label, self._bout_start, self._bout_last = (
+                label,
+                resume.start_ns,
+                resume.last_ns,
+            )
 
     @property
     def current_bout(self) -> CurrentBout | None:

@@ -18,7 +18,7 @@ produced; :class:`Pipeline` (``pipeline.py``) is the chain that wires them:
   sit-to-stand transition evidence at the lower back and hip)
 - non-wear (:class:`~sensorhub.detect.wear.WearDetector`)
 - static load (:class:`~sensorhub.detect.static_load.StaticLoadTracker`: StaticBout events
-  and the live current bout)
+  and the live current bout; a pipeline can resume a bout left open by a restart)
 - posture segments (:class:`~sensorhub.pipeline.segments.PostureSegmenter`, ``segments.py``)
 - candidate steps (:class:`~sensorhub.pipeline.step_timeline.StepTimeline`,
   ``step_timeline.py``: detection, limb strides, the minimum step interval) -> confirmed steps

@@ -68,6 +68,14 @@ class Pipeline:
         mean rate it decides whether steps can be seen (``min_gait_rate_hz``).
     settings
         Tunables; None uses :class:`~sensorhub.pipeline.PipelineSettings` defaults.
+    resume
+        The static bout that was in progress when an earlier pipeline of this wearer stopped
+        (the hub restarted: it stores the live bout). The silence from the bout's ``last_ns``
+        to the first new sample is treated exactly like a data gap of that length in one
+        stream: up to ``max_gap_s`` the bout goes on (the same start, so the same event id,
+        and a nudge timer that does not restart) and a new posture begins a break after the
+        silence, as after any short gap; a longer silence ends the bout at ``last_ns``.
+        None: start afresh.
 
     Notes
     -----
@@ -82,10 +90,12 @@ class Pipeline:
         *,
         fs_hz: float | None = None,
         settings: PipelineSettings | None = None,
+        resume: CurrentBout | None = None,
     ) -> None:
         self.placement = Placement(placement)
         self.fs_hz = fs_hz
         self.settings = settings or PipelineSettings()
+        self.resume = resume
         st = self.settings
         self._resampler = GridResampler(fs_hz=st.work_fs_hz, max_interp_gap_s=st.max_interp_gap_s)
         self._spf = round(st.work_fs_hz)
@@ -107,6 +117,7 @@ class Pipeline:
             max_return_s=st.max_return_s,
             max_gap_s=st.max_gap_s,
             min_bout_s=st.min_static_bout_s,
+            resume=resume,
         )
         self._segments = PostureSegmenter() if st.emit_posture_segments else None
         sensor_h = _sensor_height_m(self.placement, st)
@@ -121,6 +132,8 @@ class Pipeline:
         self._current_posture = Posture.UNKNOWN
         self._last_t: int | None = None
         self._low_rate: bool | None = None
+        # the silence since the resumed bout's last evidence is told at the first sample
+        self._resume_from_ns = None if resume is None else resume.last_ns
 
     # -- public API --------------------------------------------------------------------------
     def feed(self, block: SampleBlock) -> PipelineOutput:
@@ -131,6 +144,10 @@ class Pipeline:
             return self._output(out)
         if self._low_rate is None:
             self._low_rate = self._rate_hz(block) < self.settings.min_gait_rate_hz
+        if self._resume_from_ns is not None:
+            silence_ns = int(block.t_ns[0]) - self._resume_from_ns
+            out.events += self._tracker.gap(self._resume_from_ns, silence_ns)
+            self._resume_from_ns = None
         for chunk in self._resampler.push(block.t_ns, block.acc_g, block.gap_before_ns):
             if chunk.new_segment:
                 self._end_segment(out)
@@ -148,8 +165,10 @@ class Pipeline:
         """End of stream: analyse what is pending, close every open bout and the last epoch."""
         out = _Emitted()
         self._end_segment(out)
-        if self._last_t is not None:
-            out.events += self._tracker.finish(self._last_t)
+        # a resumed bout without new data ends at its stored last evidence
+        last = self._resume_from_ns if self._last_t is None else self._last_t
+        if last is not None:
+            out.events += self._tracker.finish(last)
         out.epochs += self._epochs.finish()
         return self._output(out)
 

@@ -7,7 +7,7 @@ import pytest
 
 from sensorhub.detect.posture import CODE
 from sensorhub.detect.static_load import StaticLoadTracker
-from sensorhub.model import NS_PER_S, Posture, StaticBout
+from sensorhub.model import NS_PER_S, CurrentBout, Posture, StaticBout
 
 S, W, ST, A, L = (
     CODE[p]
@@ -90,3 +90,16 @@ def test_current_bout_and_gap() -> None:
     ended = tr.gap(599 * NS_PER_S, 600 * NS_PER_S)  # long: ends at the last sample
     assert [span(b) for b in ended] == [(100, 599)]
     assert tr.current_bout is None
+
+
+def test_a_resumed_bout_goes_on_or_ends_as_across_a_gap() -> None:
+    stored = CurrentBout(100 * NS_PER_S, Posture.SITTING, 600 * NS_PER_S)
+    short = StaticLoadTracker(resume=stored)
+    assert short.current_bout == stored
+    assert short.gap(600 * NS_PER_S, 60 * NS_PER_S) == []  # short: the bout goes on
+    k = np.arange(660, 900, dtype=np.int64)
+    assert short.update(k * NS_PER_S, (k + 1) * NS_PER_S, labels((S, 240))) == []
+    assert [span(b) for b in short.finish(900 * NS_PER_S)] == [(100, 900)]
+    long = StaticLoadTracker(resume=stored)  # long: ends at the stored last evidence
+    assert [span(b) for b in long.gap(600 * NS_PER_S, 600 * NS_PER_S)] == [(100, 600)]
+    assert long.current_bout is None
