@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from sensorhub.model import (
     NS_PER_S,
+    CurrentBout,
     EpochSummary,
     Event,
     NonWear,
@@ -18,26 +21,53 @@ from sensorhub.model import (
     SampleBlock,
     StaticBout,
 )
-from sensorhub.pipeline import Pipeline, PipelineSettings
+from sensorhub.pipeline import Pipeline, PipelineOutput, PipelineSettings
 from sensorhub.signal.synthetic import Synthetic, make_signal, random_rotation
 
 EPOCH_S = 5.0  # accuracy target: bout bounds within one epoch of the scripted changes
 
 
-def run(
+@dataclass
+class Streamed:
+    """Everything the pipeline returned over a stream."""
+
+    events: list[Event] = field(default_factory=list)
+    epochs: list[EpochSummary] = field(default_factory=list)
+    steps: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, out: PipelineOutput) -> PipelineOutput:
+        self.events += out.events
+        self.epochs += out.epochs
+        self.steps.append(out.steps_ns)
+        return out
+
+    @property
+    def steps_ns(self) -> np.ndarray:
+        return np.concatenate(self.steps) if self.steps else np.empty(0, np.int64)
+
+
+def stream(
     sig: Synthetic, placement: Placement, chunk: int | list[int] = 1000, **kw: object
-) -> tuple[Pipeline, list[Event]]:
+) -> tuple[Pipeline, Streamed]:
+    """Feed ``sig`` in chunks of the given sizes (cycled), then flush."""
     p = Pipeline(placement, fs_hz=sig.fs_hz, settings=PipelineSettings(**kw))  # type: ignore[arg-type]
-    events: list[Event] = []
+    got = Streamed()
     sizes = [chunk] if isinstance(chunk, int) else chunk
     i, n, c = 0, len(sig.t_ns), 0
     while i < n:
         size = sizes[c % len(sizes)]
         c += 1
-        events += p.feed(SampleBlock(sig.t_ns[i : i + size], sig.acc_g[i : i + size], sig.fs_hz))
+        got.add(p.feed(SampleBlock(sig.t_ns[i : i + size], sig.acc_g[i : i + size], sig.fs_hz)))
         i += size
-    events += p.flush()
-    return p, events
+    got.add(p.flush())
+    return p, got
+
+
+def run(
+    sig: Synthetic, placement: Placement, chunk: int | list[int] = 1000, **kw: object
+) -> tuple[Pipeline, list[Event]]:
+    p, got = stream(sig, placement, chunk, **kw)
+    return p, got.events
 
 
 def bouts(events: list[Event]) -> list[StaticBout]:
@@ -130,7 +160,7 @@ def test_event_is_emitted_within_seconds_of_confirmation() -> None:
     p = Pipeline(Placement.CHEST)
     emitted_at = None
     for i in range(0, len(sig.t_ns), 50):  # 1-s blocks, like a live stream
-        ev = p.feed(SampleBlock(sig.t_ns[i : i + 50], sig.acc_g[i : i + 50], 50.0))
+        ev = list(p.feed(SampleBlock(sig.t_ns[i : i + 50], sig.acc_g[i : i + 50], 50.0)).events)
         if bouts(ev):
             emitted_at = rel(sig, int(sig.t_ns[min(i + 49, len(sig.t_ns) - 1)]))
             break
@@ -142,12 +172,15 @@ def test_event_is_emitted_within_seconds_of_confirmation() -> None:
 def test_current_bout_is_live() -> None:
     sig = make_signal([("standing", 300)], placement=Placement.CHEST)
     p = Pipeline(Placement.CHEST)
-    p.feed(SampleBlock(sig.t_ns[:6000], sig.acc_g[:6000], 50.0))  # 120 s
-    cur = p.current_bout
+    live = p.feed(SampleBlock(sig.t_ns[:6000], sig.acc_g[:6000], 50.0)).live  # 120 s
+    cur = live.bout
     assert cur is not None
     assert cur.posture == Posture.STATIONARY
     assert cur.duration_s == pytest.approx(120, abs=5)
-    assert p.current_posture == Posture.STATIONARY
+    assert live.posture == Posture.STATIONARY
+    assert live.device_time_ns == int(sig.t_ns[5999])
+    assert live.worn
+    assert (p.current_bout, p.current_posture) == (cur, live.posture)
 
 
 @pytest.mark.parametrize(("gap_s", "n_bouts"), [(240, 1), (600, 2)])
@@ -155,12 +188,12 @@ def test_long_gap_ends_bout_at_last_sample(gap_s: float, n_bouts: int) -> None:
     sig = make_signal([("standing", 20 * 60)], placement=Placement.CHEST)
     half = len(sig.t_ns) // 2
     p = Pipeline(Placement.CHEST)
-    ev = p.feed(SampleBlock(sig.t_ns[:half], sig.acc_g[:half], 50.0))
+    ev = list(p.feed(SampleBlock(sig.t_ns[:half], sig.acc_g[:half], 50.0)).events)
     gap_ns = int(gap_s * NS_PER_S)
     ev += p.feed(
         SampleBlock(sig.t_ns[half:] + gap_ns, sig.acc_g[half:], 50.0, gap_before_ns=gap_ns)
-    )
-    ev += p.flush()
+    ).events
+    ev += p.flush().events
     found = bouts(ev)
     assert len(found) == n_bouts
     if n_bouts == 2:
@@ -169,15 +202,16 @@ def test_long_gap_ends_bout_at_last_sample(gap_s: float, n_bouts: int) -> None:
 
 def test_epoch_summaries() -> None:
     sig = make_signal([("standing", 120), ("walking", 120)], placement=Placement.LOWER_BACK)
-    p, _ = run(sig, Placement.LOWER_BACK)
-    epochs: list[EpochSummary] = p.pop_epochs()
+    p, got = stream(sig, Placement.LOWER_BACK)
+    epochs = got.epochs
     assert len(epochs) in (4, 5)
     assert all(e.start_ns % (60 * NS_PER_S) == 0 for e in epochs)
     assert epochs[0].posture == Posture.STANDING
     assert epochs[-2].steps > 80  # 105 steps/min
     assert epochs[-2].posture == Posture.WALKING
     assert epochs[-2].enmo_mg > epochs[0].enmo_mg
-    assert p.pop_epochs() == []
+    assert sum(e.steps for e in epochs) == len(got.steps_ns)  # every step in an epoch
+    assert p.flush().epochs == ()  # each epoch is returned once
 
 
 _CHUNK_SIG = make_signal(
@@ -202,14 +236,34 @@ def _key(events: list[Event]) -> list[tuple[object, ...]]:
     return sorted(rows, key=repr)
 
 
-_REFERENCE = _key(run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=len(_CHUNK_SIG.t_ns))[1])
+def assert_same_output(got: Streamed, reference: Streamed) -> None:
+    """The same events, steps and epochs. An epoch's means may differ in the last bits: its
+    frames are summed batch by batch, and the batches follow the chunks."""
+    assert _key(got.events) == _key(reference.events)
+    assert got.steps_ns.tolist() == reference.steps_ns.tolist()
+    assert len(got.epochs) == len(reference.epochs)
+    for a, b in zip(got.epochs, reference.epochs, strict=True):
+        assert (a.start_ns, a.duration_s, a.posture, a.steps, a.worn) == (
+            b.start_ns,
+            b.duration_s,
+            b.posture,
+            b.steps,
+            b.worn,
+        )
+        assert (a.enmo_mg, a.mad_mg) == pytest.approx((b.enmo_mg, b.mad_mg), rel=1e-9)
+        assert a.posture_seconds == pytest.approx(b.posture_seconds, rel=1e-9)
+
+
+_REFERENCE = stream(_CHUNK_SIG, Placement.LOWER_BACK, chunk=len(_CHUNK_SIG.t_ns))[1]
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=10, max_value=9000), min_size=1, max_size=12))
-def test_events_do_not_depend_on_chunking(sizes: list[int]) -> None:
-    _, events = run(_CHUNK_SIG, Placement.LOWER_BACK, chunk=sizes)
-    assert _key(events) == _REFERENCE
+def test_output_does_not_depend_on_chunking(sizes: list[int]) -> None:
+    _, got = stream(_CHUNK_SIG, Placement.LOWER_BACK, chunk=sizes)
+    assert_same_output(got, _REFERENCE)
+    assert len(got.steps_ns) > 50
+    assert sum(e.steps for e in got.epochs) == len(got.steps_ns)
 
 
 def test_band_on_a_table_is_nonwear_not_sitting() -> None:
@@ -218,13 +272,14 @@ def test_band_on_a_table_is_nonwear_not_sitting() -> None:
         placement=Placement.CHEST,
         seed=9,
     )
-    p, events = run(sig, Placement.CHEST, chunk=5000)
+    _, got = stream(sig, Placement.CHEST, chunk=5000)
+    events = got.events
     (nw,) = [e for e in events if isinstance(e, NonWear)]
     assert rel(sig, nw.start_ns) == pytest.approx(600, abs=EPOCH_S)
     assert rel(sig, nw.end_ns) == pytest.approx(90 * 60, abs=EPOCH_S)
     found = bouts(events)
     assert all(b.end_ns <= nw.start_ns + 5 * NS_PER_S or b.start_ns >= nw.end_ns for b in found)
-    assert sum(not e.worn for e in p.pop_epochs()) >= 15
+    assert sum(not e.worn for e in got.epochs) >= 15
 
 
 def test_memory_stays_bounded_over_a_simulated_week() -> None:
@@ -238,20 +293,23 @@ def test_memory_stays_bounded_over_a_simulated_week() -> None:
     )
     p = Pipeline(Placement.CHEST, settings=PipelineSettings(work_fs_hz=25.0))
     peaks = []
-    n_epochs = 0
+    n_epochs = n_steps = 0
     tracemalloc.start()
     try:
         for day in range(7):
             tracemalloc.reset_peak()
             for h in range(24):
                 shift = (day * 24 + h) * 3600 * NS_PER_S
-                p.feed(SampleBlock(hour.t_ns + shift, hour.acc_g, 25.0))
-                n_epochs += len(p.pop_epochs())
-                p.pop_steps()
+                # the output is dropped, as a live consumer does once it has stored it
+                out = p.feed(SampleBlock(hour.t_ns + shift, hour.acc_g, 25.0))
+                n_epochs += len(out.epochs)
+                n_steps += len(out.steps_ns)
+                del out
             peaks.append(tracemalloc.get_traced_memory()[1])
     finally:
         tracemalloc.stop()
     assert n_epochs >= 7 * 24 * 60 - 2
+    assert n_steps > 7 * 24 * 300  # five minutes of walking an hour
     assert max(peaks[1:]) < 64 * 2**20
     assert peaks[-1] <= 1.2 * peaks[1] + 2**20  # no growth with the length of the stream
     assert p.current_bout is not None
@@ -279,17 +337,17 @@ def _pocket_walks() -> SampleBlock:
 
 
 _POCKET_SIG = _pocket_walks()
-_POCKET_REFERENCE = _key(run(_POCKET_SIG, Placement.POCKET, chunk=len(_POCKET_SIG.t_ns))[1])  # type: ignore[arg-type]
+_POCKET_REFERENCE = stream(_POCKET_SIG, Placement.POCKET, chunk=len(_POCKET_SIG.t_ns))[1]  # type: ignore[arg-type]
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=10, max_value=3000), min_size=1, max_size=12))
-def test_limb_sensor_gait_bouts_do_not_depend_on_chunking(sizes: list[int]) -> None:
+def test_limb_sensor_output_does_not_depend_on_chunking(sizes: list[int]) -> None:
     # Streaming equals batch for a limb sensor too (stride peaks, the other leg's step
     # inserted halfway); the real-data regression for this path is in tests/io.
-    _, events = run(_POCKET_SIG, Placement.POCKET, chunk=sizes)
-    assert _key(events) == _POCKET_REFERENCE
-    assert any(type(e).__name__ == "GaitBout" for e in events)
+    _, got = stream(_POCKET_SIG, Placement.POCKET, chunk=sizes)  # type: ignore[arg-type]
+    assert_same_output(got, _POCKET_REFERENCE)
+    assert any(type(e).__name__ == "GaitBout" for e in got.events)
 
 
 def test_motionless_time_counts_a_device_put_down_and_resets_when_it_moves() -> None:
@@ -369,3 +427,98 @@ def test_a_device_put_back_on_turned_learns_upright_afresh_from_the_next_walk() 
     end = [s for s in _postures_at(p, events) if rel(both, s[1]) > 120 + 90 + 10]
     assert end
     assert {s[2] for s in end} == {Posture.STANDING}
+
+
+# -- resuming a static bout after a restart ---------------------------------------------------
+_RESUME_ROT = random_rotation(np.random.default_rng(12))
+_RESUME_SETTINGS = PipelineSettings(upright_axis=upright_of(_RESUME_ROT))
+
+
+def _before_and_after(after: str, silence_s: float) -> tuple[SampleBlock, SampleBlock]:
+    """Ten minutes of sitting, ``silence_s`` without data, ten minutes of ``after`` (thigh)."""
+    sig = make_signal(
+        [("sitting", 600), (after, 600)], placement=Placement.THIGH, rotation=_RESUME_ROT, seed=12
+    )
+    cut = int(600 * sig.fs_hz)
+    gap_ns = int(silence_s * NS_PER_S)
+    first = SampleBlock(sig.t_ns[:cut], sig.acc_g[:cut], sig.fs_hz)
+    second = SampleBlock(sig.t_ns[cut:] + gap_ns, sig.acc_g[cut:], sig.fs_hz, gap_before_ns=gap_ns)
+    return first, second
+
+
+def _one_stream(first: SampleBlock, second: SampleBlock) -> list[StaticBout]:
+    p = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS)
+    events = [*p.feed(first).events, *p.feed(second).events, *p.flush().events]
+    return bouts(events)
+
+
+def _restarted(first: SampleBlock, second: SampleBlock) -> tuple[CurrentBout, list[StaticBout]]:
+    """The hub stops after ``first`` without flushing (it only stored the live bout) and a
+    new pipeline resumes that bout for ``second``."""
+    before = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS)
+    out = before.feed(first)
+    stored = out.live.bout
+    assert stored is not None
+    assert stored.posture == Posture.SITTING
+    after = Pipeline(Placement.THIGH, fs_hz=first.fs_hz, settings=_RESUME_SETTINGS, resume=stored)
+    assert after.live.bout == stored  # the nudge timer goes on from the stored start
+    events = [*out.events, *after.feed(second).events, *after.flush().events]
+    return stored, bouts(events)
+
+
+def test_a_resumed_bout_goes_on_across_a_restart_as_across_a_gap() -> None:
+    """Sitting on after a restart 60 s later: the bout keeps its start (and so its event id),
+    exactly as one stream through a 60-s gap."""
+    first, second = _before_and_after("sitting", 60.0)
+    stored, resumed = _restarted(first, second)
+    (whole,) = _one_stream(first, second)
+    assert resumed == [whole]
+    assert whole.start_ns == stored.start_ns
+    assert whole.end_ns - whole.start_ns >= 1200 * NS_PER_S  # the silence is inside it
+
+
+def test_a_resumed_bout_ends_at_its_last_time_after_a_silence_longer_than_max_gap() -> None:
+    """Standing after a restart 10 min later (longer than ``max_gap_s``, 5 min): the resumed
+    bout ends at its stored last evidence; one stream through the same gap ends it at its
+    last analysed frame, which the stopped hub had not analysed yet (``context_s`` later)."""
+    first, second = _before_and_after("standing", 600.0)
+    stored, resumed = _restarted(first, second)
+    ended, *later = resumed
+    assert (ended.start_ns, ended.end_ns, ended.posture) == (
+        stored.start_ns,
+        stored.last_ns,
+        Posture.SITTING,
+    )
+    assert later
+    assert {b.posture for b in later} == {Posture.STANDING}
+    one = _one_stream(first, second)
+    assert one[0].start_ns == stored.start_ns
+    assert 0 <= one[0].end_ns - stored.last_ns <= (_RESUME_SETTINGS.context_s + 1) * NS_PER_S
+    assert later == one[1:]
+
+
+def test_another_posture_after_a_short_restart_is_a_break_as_after_a_short_gap() -> None:
+    """Standing after a restart 60 s later: as after any gap up to ``max_gap_s``, the
+    break begins with the first new frame, and the bout ends there once the break has lasted
+    ``min_break_s`` (a shorter stand would have been a fidget)."""
+    first, second = _before_and_after("standing", 60.0)
+    stored, resumed = _restarted(first, second)
+    one = _one_stream(first, second)
+    assert resumed == one
+    assert [b.posture for b in resumed] == [Posture.SITTING, Posture.STANDING]
+    assert resumed[0].start_ns == stored.start_ns
+    assert resumed[0].end_ns == resumed[1].start_ns  # where the break (the standing) began
+    assert resumed[1].start_ns - int(second.t_ns[0]) < NS_PER_S
+
+
+def test_a_resumed_bout_without_new_data_ends_at_its_last_time() -> None:
+    stored = CurrentBout(0, Posture.SITTING, 300 * NS_PER_S)
+    out = Pipeline(Placement.THIGH, resume=stored).flush()
+    assert out.events == (StaticBout(0, 300 * NS_PER_S, Posture.SITTING),)
+    assert out.live.bout is None
+
+
+def test_only_a_static_bout_can_be_resumed() -> None:
+    walking = CurrentBout(0, Posture.WALKING, NS_PER_S)
+    with pytest.raises(ValueError, match="static"):
+        Pipeline(Placement.THIGH, resume=walking)

@@ -48,7 +48,7 @@ J Phys Act Health 11:76-84 (thigh inclination > 45 deg: not standing).
 
 from __future__ import annotations
 
-from typing import Final, Self
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,10 +105,7 @@ class FallDetector:
     refractory_s
         Impacts this soon after a reported fall are part of it.
 
-    Attributes
-    ----------
-    falls_
-        Falls found by the last call.
+    :meth:`update` returns the falls whose evidence it completed.
     """
 
     def __init__(
@@ -129,7 +126,6 @@ class FallDetector:
         self.min_orientation_change_deg = min_orientation_change_deg
         self.max_post_rms_g = max_post_rms_g
         self.refractory_s = refractory_s
-        self.falls_: list[Fall] = []
         self._hist_k = np.empty(0, np.int64)
         self._hist = np.empty((0, _NCOL))
         self._done_k: int | None = None
@@ -147,8 +143,9 @@ class FallDetector:
         coverage: NDArray[np.float64] | None = None,
         inclination_deg: NDArray[np.float64] | None = None,
         final: bool = False,
-    ) -> Self:
-        """Add consecutive frames (``final``: the segment ends, no later frames will come).
+    ) -> list[Fall]:
+        """Add consecutive frames (``final``: the segment ends, no later frames will come);
+        return the falls found.
 
         Parameters
         ----------
@@ -162,7 +159,7 @@ class FallDetector:
         final
             The segment ends; no later frames will come.
         """
-        self.falls_ = []
+        falls: list[Fall] = []
         thr = self.impact_g if self.impact_g is not None else IMPACT_G[self.placement]
         m = len(k)
         cov = np.ones(m) if coverage is None else np.asarray(coverage, dtype=np.float64)
@@ -225,7 +222,7 @@ class FallDetector:
                     + min(1.0, change / 90.0)
                     + max(0.0, 1.0 - still / self.max_post_rms_g)
                 ) / 3.0
-                self.falls_.append(Fall(t_ns, round(conf, 3)))
+                falls.append(Fall(t_ns, round(conf, 3)))
                 self._last_fall_ns = t_ns
         if stop > start:
             self._done_k = int(kk[stop - 1])
@@ -234,7 +231,7 @@ class FallDetector:
         if final:
             self._hist_k, self._hist = np.empty(0, np.int64), np.empty((0, _NCOL))
             self._done_k = None
-        return self
+        return falls
 
     @staticmethod
     def _recorded(kk: NDArray[np.int64], rows: NDArray[np.float64], j: int) -> bool:

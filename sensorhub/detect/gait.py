@@ -31,7 +31,6 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +46,22 @@ ZIJLSTRA_K = 4.587 / 4.0
 #: about 1.7 cm per step, against the 3-5 cm of normal walking (Zijlstra & Hof 2003). A
 #: provisional threshold: it has not been validated against labelled shuffling.
 SHUFFLE_STEP_LENGTH_M = 0.40
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AssembledSteps:
+    """What :meth:`GaitBoutAssembler.add` confirmed.
+
+    Attributes
+    ----------
+    steps_ns
+        Steps confirmed by the call (UTC ns, increasing, after those of earlier calls).
+    bouts
+        Gait bouts the call finished.
+    """
+
+    steps_ns: NDArray[np.int64]
+    bouts: list[GaitBout]
 
 
 @dataclass(slots=True)
@@ -87,12 +102,8 @@ class GaitBoutAssembler:
     step_length_factor
         K of the inverted-pendulum step length.
 
-    Attributes
-    ----------
-    bouts_
-        Bouts finished by the last call.
-    steps_
-        Steps confirmed by the last call (UTC ns).
+    :meth:`add` returns the steps it confirmed and the bouts it finished
+    (:class:`AssembledSteps`); :meth:`finish` the bout it closed.
     """
 
     def __init__(
@@ -113,8 +124,7 @@ class GaitBoutAssembler:
         self.rhythm_tolerance = rhythm_tolerance
         self.sensor_height_m = sensor_height_m
         self.step_length_factor = step_length_factor
-        self.bouts_: list[GaitBout] = []
-        self.steps_: NDArray[np.int64] = np.empty(0, np.int64)
+        self._bouts: list[GaitBout] = []  # bouts finished by the running action
         self._open = _Open()
         self._seq: list[tuple[int, float, float, float, float]] = []
         self._confirmed = False
@@ -142,11 +152,12 @@ class GaitBoutAssembler:
         now_ns: int,
         *,
         harmonic_ratio: NDArray[np.float64] | None = None,
-    ) -> Self:
+    ) -> AssembledSteps:
         """Add candidate steps (sorted, after earlier ones) with per-step quality values;
         ``now_ns`` is the device time up to which the stream has been analysed.
-        ``harmonic_ratio`` is that of the frame each step was found in (None: unknown)."""
-        self.bouts_ = []
+        ``harmonic_ratio`` is that of the frame each step was found in (None: unknown).
+        Returns the steps confirmed and the bouts finished by this call."""
+        self._bouts = []
         self._out = []
         self._now_ns = now_ns if self._now_ns is None else max(self._now_ns, now_ns)
         seq_gap = int(self.max_sequence_gap_s * NS_PER_S)
@@ -180,16 +191,20 @@ class GaitBoutAssembler:
             and (not self._seq or self._seq[0][0] - self._open.steps[-1] > brk)
         ):
             self._close()
-        self.steps_ = np.asarray(self._out, dtype=np.int64)
-        return self
+        steps = np.asarray(self._out, dtype=np.int64)
+        self._out = []
+        return AssembledSteps(steps, self._take())
 
-    def finish(self) -> Self:
-        """Close the open bout (end of stream or a gap)."""
-        self.bouts_ = []
-        self.steps_ = np.empty(0, np.int64)
+    def finish(self) -> list[GaitBout]:
+        """Close the open bout (end of stream or a gap); return it if it is long enough."""
+        self._bouts = []
         self._seq, self._confirmed = [], False
         self._close()
-        return self
+        return self._take()
+
+    def _take(self) -> list[GaitBout]:
+        out, self._bouts = self._bouts, []
+        return out
 
     def _lead_in(self) -> list[tuple[int, float, float, float, float]]:
         """The confirmed sequence without leading steps cut off by a pause: an interval
@@ -240,7 +255,7 @@ class GaitBoutAssembler:
             step_length_factor=self.step_length_factor,
             harmonic_ratio=np.asarray(o.harmonic_ratio),
         )
-        self.bouts_.append(bout)
+        self._bouts.append(bout)
 
 
 def _central_step_time(st: NDArray[np.float64], fallback: float) -> float:

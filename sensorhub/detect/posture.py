@@ -57,7 +57,8 @@ hip-worn monitors. Med Sci Sports Exerc 46:1816-1824 (sedentary below ~45 mg at 
 from __future__ import annotations
 
 import math
-from typing import Final, Self
+from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,6 +102,26 @@ MIN_TAUGHT_FRAMES: Final = 10
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PostureFrames:
+    """Postures of the frames given to :meth:`PostureClassifier.classify`.
+
+    Attributes
+    ----------
+    postures
+        Posture codes (indices into :data:`POSTURES`), one per frame (a fresh array).
+    inclination_deg
+        Inclination of gravity from the upright reference per frame.
+    reference_known
+        Per frame: whether its upright reference came from walking (this frame or earlier)
+        or from a given ``upright_axis``, rather than from the first frame's gravity.
+    """
+
+    postures: NDArray[np.int8]
+    inclination_deg: NDArray[np.float64]
+    reference_known: NDArray[np.bool_]
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -155,18 +176,12 @@ class PostureClassifier:
         ... with a vertical speed of at least this (Adamowicz et al. 2020: 0.2 m/s).
     Attributes
     ----------
-    postures_
-        Posture codes (indices into :data:`POSTURES`) of the last classified frames.
-    inclination_deg_
-        Inclination of gravity from the upright reference for those frames.
     upright_ref_
         Current upright reference (unit vector, device axes), or None before the first frame.
     walking_frames_
         Number of walking frames the reference has learnt from.
-    reference_known_
-        Per classified frame: whether its upright reference came from walking (this frame or
-        earlier) or from a given ``upright_axis``, rather than from the first frame's gravity.
 
+    :meth:`classify` returns the frames' postures (:class:`PostureFrames`).
     """
 
     def __init__(
@@ -210,11 +225,7 @@ class PostureClassifier:
         self._held_g: NDArray[np.float64] | None = None
         self._walk_run = 0
         self.upright_ref_: NDArray[np.float64] | None = None
-        self.postures_: NDArray[np.int8] = np.empty(0, dtype=np.int8)
-        self.inclination_deg_: NDArray[np.float64] = np.empty(0)
         self.walking_frames_ = 0
-        self.reference_known_: NDArray[np.bool_] = np.empty(0, dtype=bool)
-        self.walking_enabled = True
         self._ema: NDArray[np.float64] | None = None  # EMA of walking gravity (unnormalised)
         # thigh guard: walking frames that taught "upright", consecutive walking frames that
         # read as sitting, and whether the previous call ended on a walking frame
@@ -228,7 +239,8 @@ class PostureClassifier:
         *,
         vertical_displacement_m: NDArray[np.float64] | None = None,
         vertical_speed_m_s: NDArray[np.float64] | None = None,
-    ) -> Self:
+        steps_visible: bool = True,
+    ) -> PostureFrames:
         """Classify consecutive frames; state (the upright reference) carries to the next call.
 
         Parameters
@@ -240,13 +252,17 @@ class PostureClassifier:
             vertical speed across the frame's window
             (:func:`sensorhub.signal.transitions.vertical_displacement`); None: no transition
             evidence, the pelvic tilt alone decides.
+        steps_visible
+            False when the input rate is too low to see steps: no frame is walking.
+
+        Returns
+        -------
+        PostureFrames
+            The frames' posture codes, inclinations and whether their reference is known.
         """
         n = len(features)
         if n == 0:
-            self.postures_ = np.empty(0, dtype=np.int8)
-            self.inclination_deg_ = np.empty(0)
-            self.reference_known_ = np.empty(0, dtype=bool)
-            return self
+            return PostureFrames(np.empty(0, dtype=np.int8), np.empty(0), np.empty(0, dtype=bool))
         active_thr = self.active_rms_g
         if active_thr is None:
             active_thr = 0.1 if self.placement == Placement.WRIST else 0.06
@@ -260,10 +276,10 @@ class PostureClassifier:
             features.frame_sd_g >= 0.5 * self.walking_min_rms_g
         )
         walking = moving & (features.periodicity >= self.walking_min_periodicity)
-        if not self.walking_enabled:  # too few samples per second to see steps
+        if not steps_visible:  # too few samples per second to see steps
             walking[:] = False
         known_before = self.upright_axis is not None or self.walking_frames_ > 0
-        self.reference_known_ = known_before | (np.cumsum(walking) > 0)
+        reference_known = known_before | (np.cumsum(walking) > 0)
         ref = self._references(g_unit, walking)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
@@ -305,9 +321,7 @@ class PostureClassifier:
         else:
             out[still] = CODE[Posture.STATIONARY]
         out[features.coverage <= 0] = CODE[Posture.UNKNOWN]
-        self.postures_ = out
-        self.inclination_deg_ = incl
-        return self
+        return PostureFrames(out, incl, reference_known)
 
     def _transition_state(
         self,

@@ -6,7 +6,10 @@ position held, walking, lying down, sustained activity). Fidgets and a few steps
 that neither end nor reset the bout. Returns to the bout's posture shorter than
 ``max_return_s`` inside a break do not interrupt the break (classification flicker). The bout's
 reported end is when the break *began*, not when it was confirmed. A data gap longer than
-``max_gap_s`` ends the bout at the last evidence before the gap.
+``max_gap_s`` ends the bout at the last evidence before the gap; across a shorter one the
+tracker goes on as if the data had not stopped. A tracker can also start inside a bout left
+open by an earlier one (``resume``: the hub restarted); the silence since the bout's last
+evidence is then a gap like any other.
 
 The machine works on runs of equal labels and evaluates every condition at an analytically
 computed time (break start + 60 s, run start + ``max_return_s``), so its output does not depend on
@@ -22,12 +25,10 @@ J Meas Phys Behav 2:188-196 (bouts terminated by interruptions > 1 min, ``g.getb
 
 from __future__ import annotations
 
-from typing import Self
-
 import numpy as np
 from numpy.typing import NDArray
 
-from sensorhub.detect.posture import POSTURES, STATIC_CODES
+from sensorhub.detect.posture import CODE, POSTURES, STATIC_CODES
 from sensorhub.model import NS_PER_S, CurrentBout, StaticBout
 
 
@@ -44,11 +45,14 @@ class StaticLoadTracker:
         Data gaps longer than this end the bout.
     min_bout_s
         Finished bouts shorter than this are not reported.
+    resume
+        A bout still open when an earlier tracker stopped (e.g. the hub restarted; its
+        ``last_ns`` is the last evidence folded into it). The tracker starts inside it, as if
+        the bout's posture had held until ``last_ns``: tell it the silence since then with
+        :meth:`gap`, and the bout goes on or ends exactly as it would across a gap of that
+        length in one stream (same start, so the same event id). None: start afresh.
 
-    Attributes
-    ----------
-    bouts_
-        Bouts finished by the last call of :meth:`update`, :meth:`gap` or :meth:`finish`.
+    Every action method returns the bouts it finished (in time order).
     """
 
     def __init__(
@@ -58,12 +62,13 @@ class StaticLoadTracker:
         max_return_s: float = 3.0,
         max_gap_s: float = 300.0,
         min_bout_s: float = 60.0,
+        resume: CurrentBout | None = None,
     ) -> None:
         self.min_break_s = min_break_s
         self.max_return_s = max_return_s
         self.max_gap_s = max_gap_s
         self.min_bout_s = min_bout_s
-        self.bouts_: list[StaticBout] = []
+        self.resume = resume
         # ongoing run
         self._run_label: int | None = None
         self._run_start = 0
@@ -73,6 +78,21 @@ class StaticLoadTracker:
         self._bout_start = 0
         self._bout_last = 0
         self._brk_start: int | None = None
+        self._closed: list[StaticBout] = []  # bouts finished by the running action
+        if resume is not None:
+            label = CODE[resume.posture]
+            if label not in STATIC_CODES:
+                raise ValueError(
+                    f"a resumed bout must be static (sitting, standing or stationary), "
+                    f"got {resume.posture.value!r}"
+                )
+            # the bout's posture ran until its last evidence, with no break begun
+            self._run_label, self._run_start, self._run_end = label, resume.start_ns, resume.last_ns
+            self._bout_label, self._bout_start, self._bout_last = (
+                label,
+                resume.start_ns,
+                resume.last_ns,
+            )
 
     @property
     def current_bout(self) -> CurrentBout | None:
@@ -83,12 +103,13 @@ class StaticLoadTracker:
 
     def update(
         self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], labels: NDArray[np.int8]
-    ) -> Self:
-        """Fold consecutive frames (start/end times and posture codes) into the state."""
-        self.bouts_ = []
+    ) -> list[StaticBout]:
+        """Fold consecutive frames (start/end times and posture codes) into the state; return
+        the bouts they finished."""
+        self._closed = []
         n = len(labels)
         if n == 0:
-            return self
+            return self._take()
         change = np.nonzero(labels[1:] != labels[:-1])[0] + 1
         starts = np.concatenate(([0], change))
         ends = np.concatenate((change, [n]))
@@ -100,21 +121,23 @@ class StaticLoadTracker:
             else:
                 self._run_label, self._run_start, self._run_end = lab, t0, t1
             self._advance()
-        return self
+        return self._take()
 
-    def gap(self, last_sample_ns: int, gap_ns: int) -> Self:
-        """Tell the tracker about missing data; long gaps end the bout."""
-        self.bouts_ = []
+    def gap(self, last_sample_ns: int, gap_ns: int) -> list[StaticBout]:
+        """Tell the tracker about missing data (``gap_ns`` after ``last_sample_ns``); a gap
+        longer than ``max_gap_s`` ends the bout at its last evidence. Returns that bout."""
+        self._closed = []
         if gap_ns > self.max_gap_s * NS_PER_S:
             self._close(
                 min(self._bout_last, last_sample_ns) if self._brk_start is None else self._brk_start
             )
             self._run_label = None
-        return self
+        return self._take()
 
-    def end_at(self, end_ns: int) -> Self:
-        """End the bout at ``end_ns`` at the latest (e.g. the device was taken off then)."""
-        self.bouts_ = []
+    def end_at(self, end_ns: int) -> list[StaticBout]:
+        """End the bout at ``end_ns`` at the latest (e.g. the device was taken off then);
+        return it if it is long enough to report."""
+        self._closed = []
         if self._bout_label is not None:
             end = end_ns if self._brk_start is None else min(end_ns, self._brk_start)
             end = min(end, self._bout_last)
@@ -123,16 +146,20 @@ class StaticLoadTracker:
             self._bout_label = None
             self._brk_start = None
         self._run_label = None
-        return self
+        return self._take()
 
-    def finish(self, last_sample_ns: int) -> Self:
-        """End of stream: close the open bout at its last evidence."""
+    def finish(self, last_sample_ns: int) -> list[StaticBout]:
+        """End of stream: close the open bout at its last evidence; return it."""
         return self.gap(last_sample_ns, int(self.max_gap_s * NS_PER_S) + 1)
 
     # -- internals ---------------------------------------------------------------------------
+    def _take(self) -> list[StaticBout]:
+        out, self._closed = self._closed, []
+        return out
+
     def _close(self, end_ns: int) -> None:
         if self._bout_label is not None and end_ns - self._bout_start >= self.min_bout_s * NS_PER_S:
-            self.bouts_.append(StaticBout(self._bout_start, end_ns, POSTURES[self._bout_label]))
+            self._closed.append(StaticBout(self._bout_start, end_ns, POSTURES[self._bout_label]))
         self._bout_label = None
         self._brk_start = None
 

@@ -29,7 +29,8 @@ time using lower trunk inertial sensor data. Gait Posture 36:316-318.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,6 +88,26 @@ def periodic_average(x: NDArray[np.float64], period: int, k: int) -> NDArray[np.
     return total / count
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class DetectedSteps:
+    """Steps found by :meth:`StepDetector.detect`, sorted by row, then sample.
+
+    Attributes
+    ----------
+    rows
+        Row (frame) of each step in the windows given.
+    samples
+        Sample of each step within its frame's central second.
+    excursion_m
+        Peak-to-peak vertical sensor displacement after each step (m), for the step length
+        (NaN unless the detector measures ``excursion``).
+    """
+
+    rows: NDArray[np.intp]
+    samples: NDArray[np.intp]
+    excursion_m: NDArray[np.float64]
+
+
 class StepDetector:
     """Per-frame step detector (see the module docstring).
 
@@ -112,13 +133,7 @@ class StepDetector:
         (:mod:`sensorhub.signal.trunk_ic`); for a sensor on the lower back. Both keep
         detections at least ``min_step_interval_s`` apart (done by the caller).
 
-    Attributes
-    ----------
-    step_index_
-        (frame row, sample in frame) of each detected step in the last call.
-    excursion_m_
-        Peak-to-peak vertical sensor displacement after each step (m), for the step length
-        (NaN unless ``excursion``).
+    :meth:`detect` returns the steps it found (:class:`DetectedSteps`).
     """
 
     def __init__(
@@ -139,11 +154,6 @@ class StepDetector:
         self.min_step_interval_s = min_step_interval_s
         self.excursion = excursion
         self.method = method
-        self.step_index_: tuple[NDArray[np.intp], NDArray[np.intp]] = (
-            np.empty(0, np.intp),
-            np.empty(0, np.intp),
-        )
-        self.excursion_m_: NDArray[np.float64] = np.empty(0)
 
     def detect(
         self,
@@ -155,7 +165,7 @@ class StepDetector:
         pre_samples: int,
         samples_per_frame: int,
         gait_rows: NDArray[np.bool_] | None = None,
-    ) -> Self:
+    ) -> DetectedSteps:
         """Find steps in the central second of each window (rows = moving frames).
 
         With ``method="trunk_wavelet"``, ``gait_rows`` marks the rows that lie in gait (the
@@ -164,9 +174,7 @@ class StepDetector:
         peak method. None: every row is gait."""
         m = len(windows)
         if m == 0:
-            self.step_index_ = (np.empty(0, np.intp), np.empty(0, np.intp))
-            self.excursion_m_ = np.empty(0)
-            return self
+            return DetectedSteps(np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0))
         v = np.einsum("nwc,nc->nw", windows, gravity_unit)
         v = v - v.mean(axis=1, keepdims=True)
         period = np.where(np.isfinite(step_period_s), step_period_s, 0.5)
@@ -183,12 +191,10 @@ class StepDetector:
                 rr, cc = np.concatenate((rr, pi[pr])), np.concatenate((cc, pc))
                 order = np.lexsort((cc, rr))
                 rr, cc = rr[order], cc[order]
-            self._finish(v, fs_hz, c0, rr, cc, period)
-            return self
+            return self._finish(v, fs_hz, c0, rr, cc, period)
         gait = np.ones(m, dtype=bool) if gait_rows is None else gait_rows
         rr, ss = self._peaks(v, period, fs_hz, c0, c1, comb=True, gait=gait)
-        self._finish(v, fs_hz, c0, rr, ss, period)
-        return self
+        return self._finish(v, fs_hz, c0, rr, ss, period)
 
     def _peaks(
         self,
@@ -331,13 +337,13 @@ class StepDetector:
         rows: NDArray[np.intp],
         samples: NDArray[np.intp],
         period: NDArray[np.float64],
-    ) -> None:
-        """Store the steps (sorted by row, then sample) and, if asked, their excursions."""
-        self.step_index_ = (rows, samples)
+    ) -> DetectedSteps:
+        """The steps (sorted by row, then sample) and, if asked, their excursions."""
         if self.excursion:
-            self.excursion_m_ = self._excursion(v, fs_hz, c0, rows, samples, period)
+            excursion = self._excursion(v, fs_hz, c0, rows, samples, period)
         else:
-            self.excursion_m_ = np.full(len(rows), np.nan)
+            excursion = np.full(len(rows), np.nan)
+        return DetectedSteps(rows, samples, excursion)
 
     @staticmethod
     def _excursion(

@@ -21,12 +21,34 @@ Migueles J.H. et al. (2019) GGIR. J Meas Phys Behav 2:188-196.
 
 from __future__ import annotations
 
-from typing import Self
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sensorhub.model import NS_PER_S, NonWear
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WearFrames:
+    """What :meth:`WearDetector.update` found in the frames it was given.
+
+    Attributes
+    ----------
+    nonwear_mask
+        Frames that lie in confirmed non-wear.
+    confirmed_index
+        Index (within these frames) where non-wear was confirmed, or -1.
+    confirmed_start_ns
+        Start of the still run that was confirmed as non-wear here (None: none was).
+    intervals
+        Non-wear intervals that ended in these frames.
+    """
+
+    nonwear_mask: NDArray[np.bool_]
+    confirmed_index: int
+    confirmed_start_ns: int | None
+    intervals: list[NonWear]
 
 
 class WearDetector:
@@ -41,16 +63,7 @@ class WearDetector:
     motionless_rms_g
         Largest dynamic RMS of a frame that shows no movement at all (``still_since_ns``).
 
-    Attributes
-    ----------
-    confirmed_index_
-        Index (within the last call's frames) where non-wear was confirmed, or -1.
-    confirmed_start_ns_
-        Start of the still run that was confirmed as non-wear in the last call (or None).
-    nonwear_mask_
-        Frames of the last call that lie in confirmed non-wear.
-    intervals_
-        Non-wear intervals that ended in the last call.
+    :meth:`update` returns a :class:`WearFrames`; :meth:`finish` the interval it closed.
     """
 
     def __init__(
@@ -62,10 +75,7 @@ class WearDetector:
     ) -> None:
         self.still_rms_g = still_rms_g
         self.min_nonwear_s = min_nonwear_s
-        self.confirmed_index_ = -1
-        self.confirmed_start_ns_: int | None = None
-        self.nonwear_mask_: NDArray[np.bool_] = np.empty(0, dtype=bool)
-        self.intervals_: list[NonWear] = []
+        self._intervals: list[NonWear] = []  # intervals ended by the running action
         self._run_start: int | None = None
         self._run_end = 0
         self.motionless_rms_g = motionless_rms_g
@@ -87,17 +97,16 @@ class WearDetector:
 
     def update(
         self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], dyn_rms_g: NDArray[np.float64]
-    ) -> Self:
-        """Fold consecutive frames in."""
+    ) -> WearFrames:
+        """Fold consecutive frames in; return what was found in them."""
         n = len(start_ns)
-        self.confirmed_index_ = -1
-        self.confirmed_start_ns_ = None
-        self.intervals_ = []
+        confirmed_index = -1
+        confirmed_start_ns: int | None = None
+        self._intervals = []
         mask = np.zeros(n, dtype=bool)
         still = dyn_rms_g < self.still_rms_g
         if n == 0:
-            self.nonwear_mask_ = mask
-            return self
+            return WearFrames(mask, confirmed_index, confirmed_start_ns, self._take())
         self._track_motionless(start_ns, end_ns, dyn_rms_g < self.motionless_rms_g)
         change = np.nonzero(still[1:] != still[:-1])[0] + 1
         need = int(self.min_nonwear_s * NS_PER_S)
@@ -120,11 +129,10 @@ class WearDetector:
             reach = int(np.searchsorted(end_ns[s:e], self._run_start + need, side="left"))
             if reach < e - s:
                 self._confirmed = True
-                self.confirmed_index_ = s + reach
-                self.confirmed_start_ns_ = self._run_start
+                confirmed_index = s + reach
+                confirmed_start_ns = self._run_start
                 mask[s + reach : e] = True
-        self.nonwear_mask_ = mask
-        return self
+        return WearFrames(mask, confirmed_index, confirmed_start_ns, self._take())
 
     def _track_motionless(
         self, start_ns: NDArray[np.int64], end_ns: NDArray[np.int64], quiet: NDArray[np.bool_]
@@ -139,14 +147,18 @@ class WearDetector:
             self._quiet_start = int(start_ns[0])
         self._quiet_end = int(end_ns[-1])
 
-    def finish(self) -> Self:
-        """A gap or the end of the stream: close a confirmed non-wear interval."""
-        self.intervals_ = []
-        return self._end()
+    def finish(self) -> list[NonWear]:
+        """A gap or the end of the stream: close a confirmed non-wear interval; return it."""
+        self._intervals = []
+        self._end()
+        return self._take()
 
-    def _end(self) -> Self:
+    def _take(self) -> list[NonWear]:
+        out, self._intervals = self._intervals, []
+        return out
+
+    def _end(self) -> None:
         if self._confirmed and self._run_start is not None:
-            self.intervals_.append(NonWear(self._run_start, self._run_end))
+            self._intervals.append(NonWear(self._run_start, self._run_end))
         self._run_start = None
         self._confirmed = False
-        return self

@@ -176,17 +176,21 @@ def analyze_recording(
     pipe = Pipeline(placement, fs_hz=rec.nominal_fs_hz, settings=st)
     events: list[Event] = []
     steps: list[np.ndarray] = []
+    epochs: list[EpochSummary] = []
     n = len(rec)
     done = 0
     for block in calibrated_blocks(rec, cal, block_s=block_s):
-        events += pipe.feed(block)
-        steps.append(pipe.pop_steps())
+        out = pipe.feed(block)
+        events += out.events
+        steps.append(out.steps_ns)
+        epochs += out.epochs
         done += len(block)
         if progress is not None:
             progress(done / n)
-    events += pipe.flush()
-    steps.append(pipe.pop_steps())
-    epochs = pipe.pop_epochs()
+    out = pipe.flush()
+    events += out.events
+    steps.append(out.steps_ns)
+    epochs += out.epochs
     step_s = np.concatenate(steps).astype(np.float64) / NS_PER_S if steps else np.empty(0)
     return build_document(
         rec,

@@ -100,18 +100,19 @@ class WearerRuntime:
     async def on_block(self, block: SampleBlock) -> None:
         """Fold one block of the motion device in: detect, store, decide on nudges."""
         async with self._lock:
-            events, epochs = self._fold(block)
+            out = self.pipeline.feed(block)
             self._last_device_ns = block.end_ns
             records: list[Record] = []
-            wearer_records = self._wearer_records(self._imu_events(events), epochs)
+            wearer_records = self._wearer_records(self._imu_events(out.events), out.epochs)
             if wearer_records is not None:
                 records.append(wearer_records)
+            still = out.live.still_since_ns
             decision = self.nudges.update(
                 now_ns=block.end_ns,
-                bout=self.pipeline.current_bout,
-                posture=self.pipeline.current_posture,
-                worn=self.pipeline.worn,
-                motionless_s=self.pipeline.motionless_s(block.end_ns),
+                bout=out.live.bout,
+                posture=out.live.posture,
+                worn=out.live.worn,
+                motionless_s=0.0 if still is None else max(0.0, (block.end_ns - still) / NS_PER_S),
             )
             nudge = None if decision is None else self._nudge_record(decision, block.end_ns)
             if nudge is not None:
@@ -123,19 +124,11 @@ class WearerRuntime:
             if nudge is not None:
                 self._submit(nudge, self.nudge_targets)
 
-    def _fold(self, block: SampleBlock) -> tuple[list[Event], list[EpochSummary]]:
-        events = self.pipeline.feed(block)
-        self.pipeline.pop_steps()  # the live path keeps no step list (bounded memory)
-        return events, self.pipeline.pop_epochs()
-
     def live_record(self) -> LiveRecord:
         """The wearer's live state now (posture, bout in progress, stillness)."""
+        live = self.pipeline.live
         return LiveRecord(
-            self.wearer_id,
-            self.pipeline.current_posture,
-            self.pipeline.current_bout,
-            self._last_device_ns,
-            self.pipeline.still_since_ns,
+            self.wearer_id, live.posture, live.bout, self._last_device_ns, live.still_since_ns
         )
 
     async def on_steps(self, data: StepData) -> None:
@@ -161,9 +154,9 @@ class WearerRuntime:
             if records is not None:
                 await self._writer.put([records])
 
-    def _imu_events(self, events: list[Event]) -> list[Event]:
+    def _imu_events(self, events: Sequence[Event]) -> list[Event]:
         gait = [e for e in events if isinstance(e, GaitBout)]
-        self.bout_arbiter.add("imu", gait, self.pipeline.gait_settled_ns)
+        self.bout_arbiter.add("imu", gait, self.pipeline.live.gait_settled_ns)
         return [e for e in events if not isinstance(e, GaitBout)] + self.bout_arbiter.bouts_
 
     def _step_output(
@@ -201,8 +194,8 @@ class WearerRuntime:
             # the live state keeps the bout in progress, so a restart resumes it (closing it
             # below stores it under the same id, which the resumed bout updates later)
             live = self.live_record() if self._last_device_ns else None
-            events = self._imu_events(self.pipeline.flush())
-            epochs = self.pipeline.pop_epochs()
+            out = self.pipeline.flush()
+            events, epochs = self._imu_events(out.events), out.epochs
             records: list[Record] = []
             first = self._wearer_records(events, epochs)
             if first is not None:

@@ -43,7 +43,7 @@ def _run(
     bounds = [0, *chunks, N]
     for a, b in itertools.pairwise(bounds):
         kw = {name: v[a:b] for name, v in {**f, **extra}.items()}
-        out += det.update(**kw, final=b == N).falls_  # type: ignore[arg-type]
+        out += det.update(**kw, final=b == N)  # type: ignore[arg-type]
     return out
 
 
@@ -102,5 +102,5 @@ def _signal(after_s: float, fs: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
 def test_pipeline_confirms_a_fall_only_on_recorded_evidence(after_s: float, n_falls: int) -> None:
     t_ns, acc = _signal(after_s)
     p = Pipeline(Placement.POCKET)
-    ev = p.feed(SampleBlock(t_ns, acc, 100.0)) + p.flush()
+    ev = p.feed(SampleBlock(t_ns, acc, 100.0)).events + p.flush().events
     assert len([e for e in ev if isinstance(e, Fall)]) == n_falls

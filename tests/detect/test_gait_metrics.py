@@ -99,9 +99,8 @@ def test_epochs_carry_mad() -> None:
     acc = UP[None, :] * (1.0 + amp * np.sin(2 * np.pi * 3.0 * t))[:, None]
     p = Pipeline(Placement.CHEST, fs_hz=FS)
     t_ns = 1_700_000_040 * NS_PER_S + np.round(t * NS_PER_S).astype(np.int64)
-    p.feed(SampleBlock(t_ns, acc, FS))
-    p.flush()
-    full = [e for e in p.pop_epochs() if e.duration_s == 60 and e.mad_mg is not None]
+    epochs = p.feed(SampleBlock(t_ns, acc, FS)).epochs + p.flush().epochs
+    full = [e for e in epochs if e.duration_s == 60 and e.mad_mg is not None]
     assert full
     inner = full[1:-1] or full
     assert inner[0].mad_mg == pytest.approx(2 * amp / np.pi * 1000, rel=0.02)
@@ -134,7 +133,7 @@ def _walk_bouts(
     acc[a:b] = mean + scale * (acc[a:b] - mean)  # the same walk with smaller trunk excursions
     p = Pipeline(placement, fs_hz=sig.fs_hz,
                  settings=PipelineSettings(sensor_height_m=sensor_height_m))  # fmt: skip
-    events = p.feed(SampleBlock(sig.t_ns, acc, sig.fs_hz)) + p.flush()
+    events = p.feed(SampleBlock(sig.t_ns, acc, sig.fs_hz)).events + p.flush().events
     return [e for e in events if isinstance(e, GaitBout)]
 
 

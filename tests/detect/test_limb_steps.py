@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sensorhub.detect.steps import StepDetector, periodic_average
+from sensorhub.detect.steps import DetectedSteps, StepDetector, periodic_average
 
 FS = 50.0
 PRE = 80  # 1.6 s of context on each side, as the pipeline cuts them
@@ -24,9 +24,8 @@ def _frames(
     return w, g, np.full(len(ks), period_s), ks
 
 
-def _step_times(det: StepDetector, ks: np.ndarray) -> np.ndarray:
-    r, s = det.step_index_
-    return np.asarray(ks[r] + s / FS, dtype=float)
+def _step_times(found: DetectedSteps, ks: np.ndarray) -> np.ndarray:
+    return np.asarray(ks[found.rows] + found.samples / FS, dtype=float)
 
 
 def _bump(t: np.ndarray, at: np.ndarray, height: np.ndarray, width_s: float = 0.06) -> np.ndarray:
@@ -82,13 +81,13 @@ def test_a_lone_jolt_is_no_step_outside_walking_and_has_no_echoes() -> None:
     v = 0.01 * rng.standard_normal(len(t)) + _bump(t, np.array([10.3]), np.array([0.6]))
     w, g, p, ks = _frames(v, 1.0)
     det = StepDetector()
-    det.detect(w, g, p, fs_hz=FS, pre_samples=PRE, samples_per_frame=SPF, gait_rows=None)
-    walking = _step_times(det, ks)
+    found = det.detect(w, g, p, fs_hz=FS, pre_samples=PRE, samples_per_frame=SPF, gait_rows=None)
+    walking = _step_times(found, ks)
     assert len(walking) <= 1  # the jolt itself at most, never its copies a period away
-    det.detect(
+    found = det.detect(
         w, g, p, fs_hz=FS, pre_samples=PRE, samples_per_frame=SPF, gait_rows=np.zeros(len(ks), bool)
     )
-    assert len(_step_times(det, ks)) == 0  # it does not recur: not a step outside walking
+    assert len(_step_times(found, ks)) == 0  # it does not recur: not a step outside walking
 
 
 def test_rows_do_not_influence_each_other() -> None:
@@ -100,11 +99,11 @@ def test_rows_do_not_influence_each_other() -> None:
     p = rng.choice([0.55, 0.6, 1.1], size=len(ks))  # different groups inside the call
     gait = rng.random(len(ks)) < 0.5
     det = StepDetector()
-    det.detect(w, g, p, fs_hz=FS, pre_samples=PRE, samples_per_frame=SPF, gait_rows=gait)
-    together = _step_times(det, ks)
+    found = det.detect(w, g, p, fs_hz=FS, pre_samples=PRE, samples_per_frame=SPF, gait_rows=gait)
+    together = _step_times(found, ks)
     alone = []
     for i in range(len(ks)):
-        det.detect(
+        found = det.detect(
             w[i : i + 1],
             g[i : i + 1],
             p[i : i + 1],
@@ -113,5 +112,5 @@ def test_rows_do_not_influence_each_other() -> None:
             samples_per_frame=SPF,
             gait_rows=gait[i : i + 1],
         )
-        alone.append(_step_times(det, ks[i : i + 1]))
+        alone.append(_step_times(found, ks[i : i + 1]))
     assert together.tolist() == np.concatenate(alone).tolist()

@@ -65,7 +65,7 @@ def test_static_period_inherits_the_transition_that_began_it() -> None:
     # pelvis nearly upright (5 deg): the tilt alone would say standing
     out = clf.classify(
         _features(n, 5.0), vertical_displacement_m=disp, vertical_speed_m_s=speed
-    ).postures_
+    ).postures
     assert (out[:9] == CODE[Posture.STANDING]).all()
     assert (out[11:] == CODE[Posture.SITTING]).all()
     # the state carries into the next call; a stand-up ends it
@@ -74,7 +74,7 @@ def test_static_period_inherits_the_transition_that_began_it() -> None:
     disp[5], speed[5] = 0.35, 0.6
     out = clf.classify(
         _features(n, 15.0), vertical_displacement_m=disp, vertical_speed_m_s=speed
-    ).postures_
+    ).postures
     assert (out[:5] == CODE[Posture.SITTING]).all()
     assert (out[6:] == CODE[Posture.STANDING]).all()
 
@@ -106,7 +106,7 @@ def test_getting_up_from_a_rest_is_sitting_until_the_pelvis_rises() -> None:
     disp[31], speed[31] = 0.5, 0.6
     # a real sit-to-stand 15 s later
     disp[45], speed[45] = 0.35, 0.6
-    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures
     assert (out[10:30] == CODE[Posture.LYING]).all()
     assert (out[32:45] == CODE[Posture.SITTING]).all()
     assert (out[46:] == CODE[Posture.STANDING]).all()
@@ -119,7 +119,7 @@ def test_no_transition_before_the_device_is_worn() -> None:
     n = len(feats)
     disp, speed = np.full(n, np.nan), np.zeros(n)
     disp[4], speed[4] = -0.5, 0.6
-    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures
     assert (out[5:] == CODE[Posture.STANDING]).all()
     # a brief lie (a stoop, 3 s) neither makes a rest nor clears a known sitting
     feats = _tilts((6, 5.0), (3, 80.0), (10, 5.0))
@@ -127,7 +127,7 @@ def test_no_transition_before_the_device_is_worn() -> None:
     disp, speed = np.full(n, np.nan), np.zeros(n)
     disp[4], speed[4] = -0.4, 0.6
     clf = _hip()
-    out = clf.classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    out = clf.classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures
     assert (out[5:6] == CODE[Posture.SITTING]).all()
     assert (out[9:] == CODE[Posture.SITTING]).all()
 
@@ -144,9 +144,9 @@ def _assert_chunking_changes_nothing(
         parts.append(
             clf.classify(
                 sub, vertical_displacement_m=disp[a:b], vertical_speed_m_s=speed[a:b]
-            ).postures_.copy()
+            ).postures.copy()
         )
-    np.testing.assert_array_equal(np.concatenate(parts), whole.postures_)
+    np.testing.assert_array_equal(np.concatenate(parts), whole.postures)
 
 
 @pytest.mark.parametrize("cuts", [[1], [7, 8, 31, 32], [3, 10, 40, 41, 45, 59]])
@@ -176,12 +176,12 @@ def test_a_seated_fidget_that_looks_like_a_walk_leaves_the_wearer_sitting() -> N
     n = len(feats)
     disp, speed = np.full(n, np.nan), np.zeros(n)
     disp[5], speed[5] = -0.35, 0.6
-    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures
     assert (out[20:30] == CODE[Posture.WALKING]).all()
     assert (out[30:] == CODE[Posture.SITTING]).all()
     # after a walk that ends in another orientation the tilt decides (a missed sit-to-stand)
     feats = _walk(_tilts((40, 25.0), (30, 3.0)), slice(20, 30))
-    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures_
+    out = _hip().classify(feats, vertical_displacement_m=disp, vertical_speed_m_s=speed).postures
     assert (out[:20][6:] == CODE[Posture.SITTING]).all()
     assert (out[40:] == CODE[Posture.STANDING]).all()
 

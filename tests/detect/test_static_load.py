@@ -7,7 +7,7 @@ import pytest
 
 from sensorhub.detect.posture import CODE
 from sensorhub.detect.static_load import StaticLoadTracker
-from sensorhub.model import NS_PER_S, Posture, StaticBout
+from sensorhub.model import NS_PER_S, CurrentBout, Posture, StaticBout
 
 S, W, ST, A, L = (
     CODE[p]
@@ -24,12 +24,10 @@ def feed(lab: np.ndarray, batch: int = 10_000) -> tuple[StaticLoadTracker, list[
     out: list[StaticBout] = []
     k = np.arange(len(lab), dtype=np.int64)
     for i in range(0, len(lab), batch):
-        tr.update(
+        out += tr.update(
             k[i : i + batch] * NS_PER_S, (k[i : i + batch] + 1) * NS_PER_S, lab[i : i + batch]
         )
-        out += tr.bouts_
-    tr.finish(len(lab) * NS_PER_S)
-    return tr, out + tr.bouts_
+    return tr, out + tr.finish(len(lab) * NS_PER_S)
 
 
 def span(b: StaticBout) -> tuple[float, float]:
@@ -79,7 +77,7 @@ def test_short_bouts_are_not_reported() -> None:
 def test_current_bout_and_gap() -> None:
     tr = StaticLoadTracker()
     k = np.arange(600, dtype=np.int64)
-    tr.update(k * NS_PER_S, (k + 1) * NS_PER_S, labels((L, 100), (S, 500)))
+    assert tr.update(k * NS_PER_S, (k + 1) * NS_PER_S, labels((L, 100), (S, 500))) == []
     cur = tr.current_bout
     assert cur is not None
     assert (cur.start_ns, cur.last_ns, cur.posture) == (
@@ -87,9 +85,21 @@ def test_current_bout_and_gap() -> None:
         600 * NS_PER_S,
         Posture.SITTING,
     )
-    tr.gap(599 * NS_PER_S, 60 * NS_PER_S)  # short: the bout goes on
-    assert tr.bouts_ == []
+    assert tr.gap(599 * NS_PER_S, 60 * NS_PER_S) == []  # short: the bout goes on
     assert tr.current_bout is not None
-    tr.gap(599 * NS_PER_S, 600 * NS_PER_S)  # long: ends at the last sample
-    assert [span(b) for b in tr.bouts_] == [(100, 599)]
+    ended = tr.gap(599 * NS_PER_S, 600 * NS_PER_S)  # long: ends at the last sample
+    assert [span(b) for b in ended] == [(100, 599)]
     assert tr.current_bout is None
+
+
+def test_a_resumed_bout_goes_on_or_ends_as_across_a_gap() -> None:
+    stored = CurrentBout(100 * NS_PER_S, Posture.SITTING, 600 * NS_PER_S)
+    short = StaticLoadTracker(resume=stored)
+    assert short.current_bout == stored
+    assert short.gap(600 * NS_PER_S, 60 * NS_PER_S) == []  # short: the bout goes on
+    k = np.arange(660, 900, dtype=np.int64)
+    assert short.update(k * NS_PER_S, (k + 1) * NS_PER_S, labels((S, 240))) == []
+    assert [span(b) for b in short.finish(900 * NS_PER_S)] == [(100, 900)]
+    long = StaticLoadTracker(resume=stored)  # long: ends at the stored last evidence
+    assert [span(b) for b in long.gap(600 * NS_PER_S, 600 * NS_PER_S)] == [(100, 600)]
+    assert long.current_bout is None

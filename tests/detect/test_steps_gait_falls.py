@@ -17,10 +17,12 @@ def analyse(
     ev: list[Event] = []
     steps = []
     for i in range(0, len(t_ns), 3000):
-        ev += p.feed(SampleBlock(t_ns[i : i + 3000], acc[i : i + 3000], fs))
-        steps.append(p.pop_steps())
-    ev += p.flush()
-    steps.append(p.pop_steps())
+        out = p.feed(SampleBlock(t_ns[i : i + 3000], acc[i : i + 3000], fs))
+        ev += out.events
+        steps.append(out.steps_ns)
+    out = p.flush()
+    ev += out.events
+    steps.append(out.steps_ns)
     return ev, np.concatenate(steps)
 
 
