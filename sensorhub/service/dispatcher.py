@@ -91,7 +91,8 @@ class NudgeDispatcher:
 
     async def _one(self, attempt: Awaitable[str]) -> str:
         try:
-            return await asyncio.wait_for(attempt, self._timeout_s)
+            async with asyncio.timeout(self._timeout_s):
+                return await attempt
         except TimeoutError:
             return f"failed: no answer within {self._timeout_s:g} s"
 

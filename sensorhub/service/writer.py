@@ -137,8 +137,11 @@ class WriteOutbox:
             if moved:
                 continue  # more may be waiting
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 a cancellation that meets
+            # wait_for's timeout turns into TimeoutError and would be swallowed here
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._idle_s)
+                async with asyncio.timeout(self._idle_s):
+                    await self._wake.wait()
 
     def drain_once(self) -> int:
         """Write one batch of queued records and every newer snapshot; return how many.
