@@ -29,7 +29,9 @@ Example ``hub.toml``::
 
 Errors name the file, the line (for syntax errors and the table an error is in), the key and
 what to do. :func:`append_device` adds a ``[[devices]]`` table (and the wearer if new) to the
-end of the file, keeping everything else, comments included, as it was.
+end of the file, keeping everything else, comments included, as it was. A new file is
+created with mode 0600 (it may hold a database password); loading or appending to one that
+other users may read logs a warning that says how to make it private.
 
 A wearer's **primary** device is the first motion device listed for them: its blocks feed the
 wearer's detection pipeline (whose placement it sets). Other devices of the wearer are
@@ -55,6 +57,7 @@ from sensorhub.ble.session import DeviceBinding
 from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
+from sensorhub.private_files import warn_if_exposed, write_private_text
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -71,6 +74,7 @@ __all__ = [
 DEFAULT_DB_URL: Final = "sqlite:///var/sensorhub.db"
 
 _ADAPTER = re.compile(r"hci[0-9]{1,2}")
+_CONFIG_HOLDS: Final = "a database password and wearers' names"
 
 _HUB_KEYS: Final = frozenset({"db"})
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
@@ -200,6 +204,7 @@ def load_config(path: str | Path) -> HubConfig:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+    warn_if_exposed(path, _CONFIG_HOLDS)
     return parse_config(text, source=str(path))
 
 
@@ -218,8 +223,8 @@ def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
     hub = _table(raw.get("hub", {}), "hub", _HUB_KEYS, where, None)
     db_url = hub.get("db", DEFAULT_DB_URL)
     if not isinstance(db_url, str) or "://" not in db_url:
-        raise where.error(
-            "hub.db", f"{db_url!r} is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
+        raise where.error(  # the value is not shown: it may be a password
+            "hub.db", "is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
         )
     wearers = [
         _wearer(w, i, where) for i, w in enumerate(_array(raw.get("wearers", []), "wearers", where))
@@ -474,8 +479,7 @@ def append_device(
     blocks.append("[[devices]]\n" + tomli_w.dumps(entry))
     new_text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + "\n".join(blocks)
     config = parse_config(new_text, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new_text, encoding="utf-8")
+    write_private_text(path, new_text, holds=_CONFIG_HOLDS)
     return config
 
 
