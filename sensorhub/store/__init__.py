@@ -17,6 +17,7 @@ from sensorhub.errors import StorageError
 from sensorhub.store.database import (
     DB_URL_ENV,
     create_db_engine,
+    describe_error,
     redact_url,
     schema_revision,
     upgrade_schema,
@@ -95,7 +96,7 @@ class Store:
             return schema_revision(self.engine)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"cannot read the database at {redact_url(self.engine.url)}: {exc}"
+                f"cannot read the database at {redact_url(self.engine.url)}: {describe_error(exc)}"
             ) from exc
 
     def close(self) -> None:

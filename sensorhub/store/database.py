@@ -124,6 +124,31 @@ def redact_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
+def describe_error(exc: BaseException) -> str:
+    """``exc`` as it may be shown in messages and logs: no stored values in it.
+
+    The engines already leave statement parameters out (``hide_parameters``); a PostgreSQL
+    server adds a DETAIL that quotes row values ("Key (wearer_id)=(ada) is not present"),
+    which is masked here. The primary message, the statement and SQLite's messages stay.
+
+    Parameters
+    ----------
+    exc
+        An error raised by SQLAlchemy or a database driver.
+
+    Returns
+    -------
+    str
+        Its message.
+    """
+    message = str(exc)
+    diag = getattr(getattr(exc, "orig", exc), "diag", None)
+    detail = getattr(diag, "message_detail", None)
+    if isinstance(detail, str) and detail:
+        message = message.replace(detail, "(not shown: it may quote stored values)")
+    return message
+
+
 def create_db_engine(url: str, *, read_only: bool = False) -> Engine:
     """Create an engine for ``url`` with sensorhub's per-backend settings.
 
@@ -237,5 +262,6 @@ def upgrade_schema(engine: Engine) -> None:
     except OperationalError as exc:
         raise StorageError(
             f"cannot open the database at {redact_url(engine.url)}: "
-            f"{exc.orig}. Check the URL, that the server is running and that you may write there"
+            f"{describe_error(exc.orig or exc)}. Check the URL, that the server is running and "
+            "that you may write there"
         ) from exc
