@@ -84,6 +84,11 @@ def test_on_postgresql_a_select_only_role_reads_and_every_session_is_read_only(
         connection.execute(text(f"GRANT CONNECT ON DATABASE {url.database} TO {reader_role}"))
         connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {reader_role}"))
         connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader_role}"))
+        connection.execute(
+            text(
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {reader_role}"
+            )
+        )
     owner.close()
 
     as_reader = url.set(username=reader_role, password="reader-pw")
