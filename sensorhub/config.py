@@ -44,6 +44,9 @@ profile supports, wearers that exist) stay hand-written either way, neither libr
 TOML line of a table, and both report errors in their own words, which would have to be
 translated back to the key and the fix. It also saves a dependency.
 
+A new file is created with mode 0600 (it may hold a database password); loading or appending
+to one that other users may read logs a warning that says how to make it private.
+
 A wearer's **primary** device is the first motion device listed for them: its blocks feed the
 wearer's detection pipeline (whose placement it sets). Other devices of the wearer are
 collected for health and step/cadence data, and every device that can be nudged is tried for
@@ -68,6 +71,7 @@ from sensorhub.ble.session import DeviceBinding
 from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
+from sensorhub.private_files import warn_if_exposed, write_private_text
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -84,6 +88,7 @@ __all__ = [
 DEFAULT_DB_URL: Final = "sqlite:///var/sensorhub.db"
 
 _ADAPTER = re.compile(r"hci[0-9]{1,2}")
+_CONFIG_HOLDS: Final = "a database password and wearers' names"
 
 _HUB_KEYS: Final = frozenset({"db"})
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
@@ -353,6 +358,7 @@ def load_config(path: str | Path) -> HubConfig:
         raise ConfigError(
             f"{path}: no such file; create it with `sensorhub devices add --config {path} ...`"
         )
+    warn_if_exposed(path, _CONFIG_HOLDS)
     return parse_config(text, source=str(path))
 
 
@@ -377,8 +383,8 @@ def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
     hub = where.table(raw.get("hub", {}), "hub", "[hub]", _HUB_KEYS, None)
     db_url = hub.text("db", "sqlite:///var/hub.db", default=DEFAULT_DB_URL)
     if "://" not in db_url:
-        raise where.error(
-            "hub.db", f"{_shown(db_url)} is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
+        raise where.error(  # the value is not shown: it may be a password
+            "hub.db", "is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
         )
     wearers = [
         _wearer(w, i, where) for i, w in enumerate(_array(raw.get("wearers", []), "wearers", where))
@@ -595,8 +601,7 @@ def append_device(
     blocks.append("[[devices]]\n" + tomli_w.dumps(entry))
     new_text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + "\n".join(blocks)
     config = parse_config(new_text, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new_text, encoding="utf-8")
+    write_private_text(path, new_text, holds=_CONFIG_HOLDS)
     return config
 
 

@@ -24,7 +24,7 @@ from sensorhub.config import load_config, simulated_config
 from sensorhub.errors import ConfigError
 from sensorhub.model import NS_PER_S
 from sensorhub.service import build_hub, run_sessions, session_summary, until_stopped
-from sensorhub.store import Store
+from sensorhub.store import Store, redact_url
 
 SUMMARY_SCHEMA = "sensorhub.run-summary/1"
 
@@ -180,7 +180,7 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"sensorhub run: {len(profiles)} emulated device(s) ({', '.join(profiles)}), "
                 f"scenario {scenario.name!r} at {args.speed:g}x ({duration_s / args.speed:.0f} s); "
-                f"faults: {faults or 'none'}; database {db_url}",
+                f"faults: {faults or 'none'}; database {redact_url(db_url)}",
                 file=sys.stderr,
             )
             collect = asyncio.create_task(

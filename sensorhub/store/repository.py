@@ -32,6 +32,7 @@ from sensorhub.model import (
     StaticBout,
     event_id,
 )
+from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
     DeviceRow,
     EpochRow,
@@ -146,7 +147,7 @@ class Repository:
                 work(session)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"writing to the database failed: {exc.__class__.__name__}: {exc}. "
+                f"writing to the database failed: {exc.__class__.__name__}: {describe_error(exc)}. "
                 "Nothing of this write was stored; the caller keeps it to retry"
             ) from exc
 

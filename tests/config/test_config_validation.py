@@ -170,7 +170,7 @@ BAD_VALUES: list[tuple[Path_, Any, str, str]] = [
     (("wearers", 0, "timezone"), "../../etc/passwd", "timezone: unknown time zone", "IANA"),
     (("wearers", 0, "timezone"), 1, "timezone: 1 is not a text", 'timezone = "Europe/Berlin"'),
     (("hub", "db"), 5, "hub.db: 5 is not a text", 'db = "sqlite:///'),
-    (("hub", "db"), "hub.db", "hub.db: 'hub.db' is not a database URL", '"sqlite:///'),
+    (("hub", "db"), "hub.db", "hub.db: is not a database URL", '"sqlite:///'),  # value not echoed
     (("wearers",), 5, "wearers: must be an array of tables", "[[wearers]]"),
     (("devices",), [7], "devices[0]: must be a table", "[[devices]]"),
 ]
