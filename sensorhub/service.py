@@ -182,8 +182,9 @@ class WearerRuntime:
         level = AlertLevel.MILD if decision.level == 1 else AlertLevel.HIGH
         delivery = "dashboard-only"
         for band in self.bands:
-            delivery = await band.nudge(level, decision.message)
-            if delivery == "delivered":
+            result = await band.nudge(level, decision.message)
+            delivery = result.stored
+            if result.reached_device:
                 break
         _LOGGER.info("nudge for %s (%s): %s", self.wearer_id, delivery, decision.message)
         self._pending.nudges.append(
@@ -295,8 +296,16 @@ def health_counters(session: DeviceSession) -> dict[str, int]:
         "reconnects": health.reconnects,
         "stalls": health.stalls,
         "nudges_delivered": health.nudges_delivered,
+        "nudges_acknowledged": health.nudges_acknowledged,
         "nudges_failed": health.nudges_failed,
+        "available": int(health.available),
+        "consecutive_failures": health.consecutive_failures,
+        "connect_failures": health.connect_failures,
+        "errors": health.errors,
+        "consumer_restarts": health.consumer_restarts,
     }
+    if health.unavailable_since_utc_ns is not None:
+        counters["unavailable_since_utc_ns"] = health.unavailable_since_utc_ns
     if health.rssi_dbm is not None:
         counters["rssi_dbm"] = health.rssi_dbm
     return counters
@@ -363,12 +372,23 @@ def session_summary(session: DeviceSession) -> dict[str, Any]:
         "out_of_order": counters.out_of_order,
         "decode_errors": counters.decode_errors,
         "clock_steps": counters.clock_steps,
+        "handler_errors": counters.handler_errors,
+        "overflow": counters.overflow,
         "connects": health.connects,
         "reconnects": health.reconnects,
         "stalls": health.stalls,
         "nudge_method": session.nudge_method or "dashboard-only",
         "nudges_delivered": health.nudges_delivered,
+        "nudges_acknowledged": health.nudges_acknowledged,
         "nudges_failed": health.nudges_failed,
+        "available": health.available,
+        "unavailable_since": None
+        if health.unavailable_since_utc_ns is None
+        else _iso(health.unavailable_since_utc_ns),
+        "consecutive_failures": health.consecutive_failures,
+        "connect_failures": health.connect_failures,
+        "errors": health.errors,
+        "consumer_restarts": health.consumer_restarts,
         "battery_pct": health.battery_pct,
         "rssi_dbm": health.rssi_dbm,
         "last_seen": None if health.last_seen_utc_ns is None else _iso(health.last_seen_utc_ns),
@@ -444,6 +464,7 @@ def build_hub(
                 on_steps=runtime.on_steps if device is steps_from else None,
                 settings=device.settings,
                 timing=timing,
+                stream_motion=device is primary,
                 **session_options,
             )
             sessions.append(session)
