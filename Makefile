@@ -26,8 +26,9 @@ $(SYSSTAMP): scripts/install-system-deps.sh
 
 sysdeps: $(SYSSTAMP)
 
+# var/demo.db is a scratch file: every `make demo` starts over (--fresh deletes the last one).
 demo: $(STAMP)
-	$(BIN)/sensorhub demo --speed $(SPEED) --port $(PORT)
+	$(BIN)/sensorhub demo --fresh --speed $(SPEED) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,17 +1,21 @@
-"""The dashboard's one door to the data: a cached read-only Store from the configured URL."""
+"""The dashboard's one door to the data: a cached read-only Store from the configured URL.
+
+The URL comes from ``$SENSORHUB_DB_URL`` (how ``sensorhub dashboard`` and the demo pass it:
+a process's environment is visible to its owner only, its command line to every local user)
+or, for a hand-started ``streamlit run dashboard/app.py -- --db URL``, from ``--db``. The
+store is opened read-only: a missing SQLite file is reported, never created.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import streamlit as st
 
 from sensorhub.errors import StorageError
-from sensorhub.store import DEFAULT_DB_URL, Queries, Store
-
-DB_ENV = "SENSORHUB_DB_URL"
+from sensorhub.store import Queries, Store
+from sensorhub.store import database_url as configured_url
 
 #: Database URLs already seen to hold a sensorhub schema (shared by every session).
 _SCHEMA_SEEN: set[str] = set()
@@ -22,13 +26,14 @@ def database_url(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db", default=None)
     known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    return str(known.db or os.environ.get(DB_ENV) or DEFAULT_DB_URL)
+    return configured_url(known.db)
 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
-    # The dashboard never migrates: the collector (or `sensorhub db upgrade`) owns the schema.
-    return Store.open(url, upgrade=False)
+    # The dashboard never writes nor migrates: the collector (or `sensorhub db upgrade`) owns
+    # the database and its schema.
+    return Store.open_read_only(url)
 
 
 def queries() -> Queries:

@@ -27,9 +27,25 @@ Example ``hub.toml``::
     range_g = 8
     adapter = "hci1"                        # optional: which Bluetooth adapter (BlueZ name)
 
-Errors name the file, the line (for syntax errors and the table an error is in), the key and
-what to do. :func:`append_device` adds a ``[[devices]]`` table (and the wearer if new) to the
-end of the file, keeping everything else, comments included, as it was.
+Errors are one line that names the file, the line (for syntax errors and the table an error is
+in), the key, what is wrong and what to do; nothing else escapes :func:`load_config`. Values
+are checked for type and range: nudge times are 1 to 1440 minutes (nan and inf refused),
+``max_per_hour`` 1 to 60, ``rate_hz`` and ``range_g`` one the profile lists (1-3200 Hz and
+1-255 g where it lists none), addresses a whole MAC or CoreBluetooth UUID. Text with
+whitespace around it (a pasted newline) is refused, its repr shown, not trimmed silently.
+:func:`append_device` (``sensorhub devices add``) adds a ``[[devices]]`` table (and the wearer
+if new) to the end of the file, keeping everything else, comments included, as it was; it
+validates the result with the same code before writing.
+
+The checks are written by hand, on a small typed getter per table (``_Table``), rather than
+with pydantic or msgspec: a model class per table would not be smaller once each field
+carries its fix ("write e.g. sitting_limit_min = 30"), the cross-field rules (rates the
+profile supports, wearers that exist) stay hand-written either way, neither library knows the
+TOML line of a table, and both report errors in their own words, which would have to be
+translated back to the key and the fix. It also saves a dependency.
+
+A new file is created with mode 0600 (it may hold a database password); loading or appending
+to one that other users may read logs a warning that says how to make it private.
 
 A wearer's **primary** device is the first motion device listed for them: its blocks feed the
 wearer's detection pipeline (whose placement it sets). Other devices of the wearer are
@@ -49,12 +65,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
-from firmware_protocols.profiles import get_profile
+from firmware_protocols.profiles import DeviceProfile, get_profile
 from sensorhub.ble.drivers import StreamSettings
 from sensorhub.ble.session import DeviceBinding
 from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
+from sensorhub.private_files import warn_if_exposed, write_private_text
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -71,23 +88,19 @@ __all__ = [
 DEFAULT_DB_URL: Final = "sqlite:///var/sensorhub.db"
 
 _ADAPTER = re.compile(r"hci[0-9]{1,2}")
+_CONFIG_HOLDS: Final = "a database password and wearers' names"
 
 _HUB_KEYS: Final = frozenset({"db"})
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
-_NUDGE_KEYS: Final = frozenset(
-    {
-        "sitting_limit_min",
-        "standing_limit_min",
-        "snooze_min",
-        "max_per_hour",
-        "quiet_hours",
-        "motionless_hold_min",
-    }
-)
 _DEVICE_KEYS: Final = frozenset(
     {"wearer", "profile", "name", "address", "placement", "rate_hz", "range_g", "adapter"}
 )
-_ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$|^[0-9A-Fa-f-]{36}$")
+#: A MAC address (Linux, Windows) or a CoreBluetooth UUID (macOS), matched whole.
+_ADDRESS = re.compile(
+    r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
+    r"|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+)
+_PLACEMENTS: Final = tuple(p.value for p in Placement)
 _MOTION_YIELDS: Final = frozenset({"acc", "gyro"})
 
 
@@ -159,27 +172,175 @@ class HubConfig:
 
 # --------------------------------------------------------------------------- loading
 
+#: Minutes a nudge time may be. Under a minute a limit nudges at every sit-down (a bout ends
+#: only after a minute of something else, DESIGN.md section 6); over a day it never nudges.
+_MINUTES: Final = (1.0, 24 * 60.0)
+#: Nudge key -> the NudgeSettings field it sets (in seconds) and an example value.
+_NUDGE_MINUTES: Final = {
+    "sitting_limit_min": ("sitting_limit_s", 30),
+    "standing_limit_min": ("standing_limit_s", 45),
+    "snooze_min": ("snooze_s", 15),
+    "motionless_hold_min": ("motionless_hold_s", 10),
+}
+_NUDGE_KEYS: Final = frozenset({*_NUDGE_MINUTES, "max_per_hour", "quiet_hours"})
+#: More than one nudge a minute is nagging, whatever the snooze says.
+_NUDGES_PER_HOUR: Final = (1, 60)
+#: Rates for profiles that list none: below 1 Hz no step shows; above 3200 Hz (the top rate of
+#: common MEMS accelerometers) no Bluetooth LE link carries a 3-axis stream.
+_RATE_HZ: Final = (1.0, 3200.0)
+#: Ranges for profiles that list none: the open IMU protocol's one byte, at least 1 g.
+_RANGE_G: Final = (1, 255)
+#: The longest name a Bluetooth LE device can have (GAP Device Name), in UTF-8 bytes.
+_MAX_NAME_BYTES: Final = 248
+#: A ``[[name]]`` or ``[["name"]]`` header line.
+_ARRAY_HEADER = re.compile(r'\s*\[\[\s*("?)([A-Za-z0-9_-]+)\1\s*\]\]')
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: its repr (whitespace visible), cut to keep one line."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:56]}...{text[-1]}"
+
+
+def _shown_key(key: str) -> str:
+    """A key as a message shows it: bare as written, quoted if TOML needs quotes for it."""
+    return key if _BARE_KEY.fullmatch(key) else _shown(key)
+
 
 class _Where:
     """Builds error messages that name the file, the table's line and the key."""
 
     def __init__(self, source: str, text: str) -> None:
         self.source = source
-        self._lines = text.splitlines()
+        # The header lines of every array of tables, found in one pass: scanning the text for
+        # each table instead made parsing quadratic (6,000 devices took most of a minute).
+        self._array_lines: dict[str, list[int]] = {}
+        for number, line in enumerate(text.split("\n"), start=1):  # TOML ends lines with \n
+            header = _ARRAY_HEADER.match(line)
+            if header:
+                self._array_lines.setdefault(header.group(2), []).append(number)
 
     def line_of_table(self, array: str, index: int) -> int | None:
-        header = re.compile(rf"^\s*\[\[\s*{re.escape(array)}\s*\]\]")
-        seen = -1
-        for number, line in enumerate(self._lines, start=1):
-            if header.match(line):
-                seen += 1
-                if seen == index:
-                    return number
-        return None
+        """Line of the header of the ``index``-th ``[[array]]`` table, if it has one."""
+        lines = self._array_lines.get(array, [])
+        return lines[index] if index < len(lines) else None
 
     def error(self, key: str, problem: str, fix: str, line: int | None = None) -> ConfigError:
+        """The one-line error: ``source, line N: key: problem; fix``."""
         at = f", line {line}" if line else ""
         return ConfigError(f"{self.source}{at}: {key}: {problem}; {fix}")
+
+    def table(
+        self, value: Any, label: str, header: str, allowed: frozenset[str], line: int | None
+    ) -> _Table:
+        """``value`` checked to be a table of ``allowed`` keys only."""
+        if not isinstance(value, dict):
+            raise self.error(
+                label, "must be a table", f"write it as {header} with key = value lines"
+            )
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.error(
+                f"{label}.{_shown_key(unknown[0])}",
+                "unknown key",
+                f"allowed keys: {', '.join(sorted(allowed))}",
+                line,
+            )
+        return _Table(value, label, line, self)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One table of the file: its values, and getters that check each value's type and range.
+
+    Every getter raises a :class:`ConfigError` naming the file, the table's line and the key.
+    """
+
+    values: Mapping[str, Any]
+    label: str
+    line: int | None
+    where: _Where
+
+    def error(self, key: str | None, problem: str, fix: str) -> ConfigError:
+        """An error about ``key`` of this table (about the whole table if None)."""
+        name = self.label if key is None else f"{self.label}.{key}"
+        return self.where.error(name, problem, fix, self.line)
+
+    def text(self, key: str, example: str, default: str | None = None) -> str:
+        """The key's text; ``default`` when it is absent, an error if there is none."""
+        value = self.optional_text(key, example)
+        if value is not None:
+            return value
+        if default is None:
+            raise self.error(key, "missing", f'add {key} = "{example}"')
+        return default
+
+    def optional_text(self, key: str, example: str) -> str | None:
+        """The key's text, or None when it is absent.
+
+        Text with whitespace around it is refused rather than trimmed: an address or name
+        with a stray newline would otherwise pass here and never match a device.
+        """
+        value = self.values.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.error(key, f"{_shown(value)} is not a text", f'write {key} = "{example}"')
+        if not value.strip():
+            raise self.error(key, f"{_shown(value)} is empty", f'write {key} = "{example}"')
+        if value != value.strip():
+            raise self.error(
+                key,
+                f"{_shown(value)} has stray whitespace around it",
+                f"remove it: {tomli_w.dumps({key: value.strip()}).strip()}",
+            )
+        if not value.isprintable():
+            raise self.error(
+                key,
+                f"{_shown(value)} has a control or invisible character in it",
+                f'retype it with visible characters only, e.g. {key} = "{example}"',
+            )
+        return value
+
+    def number(self, key: str, bounds: tuple[float, float], what: str, fix: str) -> float | None:
+        """The key's number (int or float) within ``bounds``, or None when it is absent."""
+        return self._bounded(key, bounds, what, fix, whole=False)
+
+    def whole_number(
+        self, key: str, bounds: tuple[float, float], what: str, fix: str
+    ) -> int | None:
+        """The key's whole number within ``bounds``, or None when it is absent."""
+        value = self._bounded(key, bounds, what, fix, whole=True)
+        return None if value is None else int(value)
+
+    def _bounded(
+        self, key: str, bounds: tuple[float, float], what: str, fix: str, *, whole: bool
+    ) -> float | None:
+        value = self.values.get(key)
+        if value is None:
+            return None
+        low, high = bounds
+        # A bool is an int to Python but no number to a user; nan and inf fail the comparison.
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if number is None or (whole and isinstance(number, float)) or not low <= number <= high:
+            raise self.error(key, f"{_shown(value)} is not {what} from {low:g} to {high:g}", fix)
+        return float(number)
+
+
+def _read(path: Path) -> str | None:
+    """The file's text, None if it does not exist."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}, line {line}: not UTF-8 text; save the file as UTF-8 in a text editor"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
 def load_config(path: str | Path) -> HubConfig:
@@ -192,46 +353,54 @@ def load_config(path: str | Path) -> HubConfig:
         names the file, the line, the key and what to do.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = _read(path)
+    if text is None:
         raise ConfigError(
             f"{path}: no such file; create it with `sensorhub devices add --config {path} ...`"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
+        )
+    warn_if_exposed(path, _CONFIG_HOLDS)
     return parse_config(text, source=str(path))
 
 
 def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
     """Parse and validate hub config text (see :func:`load_config`)."""
-    where = _Where(source, text)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}; fix the syntax there") from exc
-    unknown = set(raw) - {"hub", "wearers", "devices"}
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: not valid TOML: arrays or tables nested too deeply; fix the syntax there"
+        ) from None
+    where = _Where(source, text)
+    unknown = sorted(set(raw) - {"hub", "wearers", "devices"})
     if unknown:
         raise where.error(
-            ", ".join(sorted(unknown)), "unknown table", "use [hub], [[wearers]] and [[devices]]"
+            ", ".join(_shown_key(t) for t in unknown),
+            "unknown table",
+            "use [hub], [[wearers]] and [[devices]]",
         )
-    hub = _table(raw.get("hub", {}), "hub", _HUB_KEYS, where, None)
-    db_url = hub.get("db", DEFAULT_DB_URL)
-    if not isinstance(db_url, str) or "://" not in db_url:
-        raise where.error(
-            "hub.db", f"{db_url!r} is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
+    hub = where.table(raw.get("hub", {}), "hub", "[hub]", _HUB_KEYS, None)
+    db_url = hub.text("db", "sqlite:///var/hub.db", default=DEFAULT_DB_URL)
+    if "://" not in db_url:
+        raise where.error(  # the value is not shown: it may be a password
+            "hub.db", "is not a database URL", 'write e.g. "sqlite:///var/hub.db"'
         )
     wearers = [
         _wearer(w, i, where) for i, w in enumerate(_array(raw.get("wearers", []), "wearers", where))
     ]
-    ids = [w.id for w in wearers]
-    for wearer_id in ids:
-        if ids.count(wearer_id) > 1:
+    ids: set[str] = set()
+    for i, w in enumerate(wearers):
+        if w.id in ids:
             raise where.error(
-                "wearers.id", f"{wearer_id!r} appears twice", "give each wearer a unique id"
+                f"wearers[{i}].id",
+                f"{_shown(w.id)} appears twice",
+                "give each wearer a unique id",
+                where.line_of_table("wearers", i),
             )
+        ids.add(w.id)
     devices = [
-        _device(d, i, where, set(ids))
+        _device(d, i, where, ids)
         for i, d in enumerate(_array(raw.get("devices", []), "devices", where))
     ]
     seen: set[str] = set()
@@ -240,7 +409,7 @@ def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
         if ident in seen:
             raise where.error(
                 f"devices[{i}]",
-                f"device {d.name or d.address!r} is listed twice",
+                f"device {_shown(d.name or d.address)} is listed twice",
                 "a device can be bound to one wearer only; remove one of the tables",
                 where.line_of_table("devices", i),
             )
@@ -254,176 +423,134 @@ def _array(value: Any, name: str, where: _Where) -> list[Any]:
     return value
 
 
-def _table(
-    value: Any, key: str, allowed: frozenset[str], where: _Where, line: int | None
-) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise where.error(key, "must be a table", f"write it as [{key}] with key = value lines")
-    unknown = set(value) - allowed
-    if unknown:
-        raise where.error(
-            f"{key}.{sorted(unknown)[0]}",
-            "unknown key",
-            f"allowed keys: {', '.join(sorted(allowed))}",
-            line,
-        )
-    return value
-
-
-def _string(table: Mapping[str, Any], key: str, label: str, where: _Where, line: int | None) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise where.error(f"{label}.{key}", "missing or not a text", f'add {key} = "..."', line)
-    return value.strip()
+def _entry(raw: Any, array: str, index: int, allowed: frozenset[str], where: _Where) -> _Table:
+    """The ``index``-th table of ``[[array]]``."""
+    line = where.line_of_table(array, index)
+    return where.table(raw, f"{array}[{index}]", f"[[{array}]]", allowed, line)
 
 
 def _wearer(raw: Any, index: int, where: _Where) -> WearerConfig:
-    label = f"wearers[{index}]"
-    line = where.line_of_table("wearers", index)
-    table = _table(raw, label, _WEARER_KEYS, where, line)
-    wearer_id = _string(table, "id", label, where, line)
-    timezone = table.get("timezone", "UTC")
+    table = _entry(raw, "wearers", index, _WEARER_KEYS, where)
+    wearer_id = table.text("id", "ada")
+    name = table.text("name", "Ada", default=wearer_id)
+    timezone = table.text("timezone", "Europe/Berlin", default="UTC")
     try:
-        ZoneInfo(str(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise where.error(
-            f"{label}.timezone",
-            f"unknown time zone {timezone!r}",
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
+        raise table.error(
+            "timezone",
+            f"unknown time zone {_shown(timezone)}",
             'use an IANA name such as "Europe/Berlin" or "UTC"',
-            line,
         ) from None
-    nudges = _nudges(table.get("nudges", {}), f"{label}.nudges", str(timezone), where, line)
-    return WearerConfig(wearer_id, str(table.get("name", wearer_id)), str(timezone), nudges)
+    nudges_label = f"{table.label}.nudges"
+    nudges = where.table(
+        table.values.get("nudges", {}), nudges_label, "[wearers.nudges]", _NUDGE_KEYS, table.line
+    )
+    return WearerConfig(wearer_id, name, timezone, _nudges(nudges, timezone))
 
 
-def _nudges(raw: Any, label: str, timezone: str, where: _Where, line: int | None) -> NudgeSettings:
-    table = _table(raw, label, _NUDGE_KEYS, where, line)
+def _nudges(table: _Table, timezone: str) -> NudgeSettings:
     kwargs: dict[str, Any] = {"timezone": timezone}
-    for key, target in (
-        ("sitting_limit_min", "sitting_limit_s"),
-        ("standing_limit_min", "standing_limit_s"),
-        ("snooze_min", "snooze_s"),
-        ("motionless_hold_min", "motionless_hold_s"),
-    ):
-        if key in table:
-            value = table[key]
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise where.error(
-                    f"{label}.{key}",
-                    f"{value!r} is not a positive number of minutes",
-                    "write e.g. 30",
-                    line,
-                )
-            kwargs[target] = float(value) * 60.0
-    if "max_per_hour" in table:
-        value = table["max_per_hour"]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise where.error(
-                f"{label}.max_per_hour",
-                f"{value!r} is not a whole number >= 1",
-                "write e.g. 2",
-                line,
-            )
-        kwargs["max_per_hour"] = value
-    if "quiet_hours" in table:
-        match = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", str(table["quiet_hours"]))
-        if match is None or not all(0 <= int(h) < 24 for h in match.groups()):
-            raise where.error(
-                f"{label}.quiet_hours",
-                f"{table['quiet_hours']!r} is not a range of whole hours",
-                'write "21-8" for 21:00 to 08:00',
-                line,
+    for key, (target, example) in _NUDGE_MINUTES.items():
+        minutes = table.number(
+            key, _MINUTES, "a number of minutes", f"write e.g. {key} = {example}"
+        )
+        if minutes is not None:
+            kwargs[target] = minutes * 60.0
+    per_hour = table.whole_number(
+        "max_per_hour", _NUDGES_PER_HOUR, "a whole number", "write e.g. max_per_hour = 2"
+    )
+    if per_hour is not None:
+        kwargs["max_per_hour"] = per_hour
+    quiet_hours = table.optional_text("quiet_hours", "21-8")
+    if quiet_hours is not None:
+        match = re.fullmatch(r"([0-9]{1,2}) *- *([0-9]{1,2})", quiet_hours)
+        if match is None or not all(int(h) < 24 for h in match.groups()):
+            raise table.error(
+                "quiet_hours",
+                f"{_shown(quiet_hours)} is not a range of whole hours",
+                'write quiet_hours = "21-8" for 21:00 to 08:00',
             )
         kwargs["quiet_start_hour"], kwargs["quiet_end_hour"] = (int(h) for h in match.groups())
     try:
         return NudgeSettings(**kwargs)
-    except ValueError as exc:
-        raise where.error(label, str(exc), "fix the nudge settings", line) from exc
+    except ValueError as exc:  # every value was checked above: a rule NudgeSettings added since
+        raise table.error(None, str(exc), "fix the nudge settings") from exc
 
 
 def _device(raw: Any, index: int, where: _Where, wearer_ids: set[str]) -> DeviceConfig:
-    label = f"devices[{index}]"
-    line = where.line_of_table("devices", index)
-    table = _table(raw, label, _DEVICE_KEYS, where, line)
-    wearer = _string(table, "wearer", label, where, line)
+    table = _entry(raw, "devices", index, _DEVICE_KEYS, where)
+    wearer = table.text("wearer", "ada")
     if wearer not in wearer_ids:
-        raise where.error(
-            f"{label}.wearer",
-            f"no wearer with id {wearer!r}",
-            f"add a [[wearers]] table with id = {wearer!r}, or use one of: "
+        raise table.error(
+            "wearer",
+            f"no wearer with id {_shown(wearer)}",
+            f"add a [[wearers]] table with id = {_shown(wearer)}, or use one of: "
             f"{', '.join(sorted(wearer_ids)) or '(none yet)'}",
-            line,
         )
-    model = _string(table, "profile", label, where, line)
     try:
-        profile = get_profile(model)
+        profile = get_profile(table.text("profile", "open-imu"))
     except KeyError as exc:
-        raise where.error(
-            f"{label}.profile", str(exc.args[0]), "see `sensorhub devices`", line
-        ) from None
-    name, address = table.get("name"), table.get("address")
-    if not name and not address:
-        raise where.error(
-            label,
+        raise table.error("profile", str(exc.args[0]), "see `sensorhub devices`") from None
+    name = table.optional_text("name", "OpenIMU 0001")
+    if name is not None and len(name.encode()) > _MAX_NAME_BYTES:
+        raise table.error(
+            "name",
+            f"{_shown(name)} is longer than a Bluetooth name can be ({_MAX_NAME_BYTES} bytes)",
+            "copy the name as `sensorhub scan` prints it",
+        )
+    address = table.optional_text("address", "C0:11:22:33:44:55")
+    if name is None and address is None:
+        raise table.error(
+            None,
             "a device needs a name or an address",
             'add name = "..." or address = "..." (see `sensorhub scan`)',
-            line,
         )
-    if address is not None and not (isinstance(address, str) and _ADDRESS.match(address)):
-        raise where.error(
-            f"{label}.address",
-            f"{address!r} is not a Bluetooth address",
+    if address is not None and not _ADDRESS.fullmatch(address):
+        raise table.error(
+            "address",
+            f"{_shown(address)} is not a Bluetooth address",
             'write it as `sensorhub scan` prints it: "AA:BB:CC:DD:EE:FF" (a UUID on macOS)',
-            line,
         )
-    placement = str(table.get("placement", profile.default_placement))
-    try:
-        Placement(placement)
-    except ValueError:
-        raise where.error(
-            f"{label}.placement",
-            f"unknown placement {placement!r}",
-            f"use one of: {', '.join(p.value for p in Placement)}",
-            line,
-        ) from None
-    rate = table.get("rate_hz")
-    if rate is not None and (
-        not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0
-    ):
-        raise where.error(f"{label}.rate_hz", f"{rate!r} is not a rate", "write e.g. 50", line)
-    if rate is not None and profile.sample_rates_hz and float(rate) not in profile.sample_rates_hz:
-        raise where.error(
-            f"{label}.rate_hz",
-            f"a {profile.model} does not sample at {rate} Hz",
-            f"use one of: {', '.join(f'{r:g}' for r in profile.sample_rates_hz)}",
-            line,
+    placement = table.text("placement", "lower_back", default=profile.default_placement)
+    if placement not in _PLACEMENTS:
+        raise table.error(
+            "placement",
+            f"unknown placement {_shown(placement)}",
+            f"use one of: {', '.join(_PLACEMENTS)}",
         )
-    range_g = table.get("range_g")
-    if range_g is not None and profile.acc_ranges_g and range_g not in profile.acc_ranges_g:
-        raise where.error(
-            f"{label}.range_g",
-            f"a {profile.model} has no {range_g} g range",
-            f"use one of: {', '.join(str(r) for r in profile.acc_ranges_g)}",
-            line,
-        )
-    adapter = table.get("adapter")
-    if adapter is not None and not (isinstance(adapter, str) and _ADAPTER.fullmatch(adapter)):
-        raise where.error(
-            f"{label}.adapter",
-            f"{adapter!r} is not an adapter name",
+    adapter = table.optional_text("adapter", "hci1")
+    if adapter is not None and not _ADAPTER.fullmatch(adapter):
+        raise table.error(
+            "adapter",
+            f"{_shown(adapter)} is not an adapter name",
             'write the BlueZ name, e.g. "hci0" or "hci1" (`hciconfig` or `bluetoothctl list`)',
-            line,
         )
-    return DeviceConfig(
-        wearer,
-        profile.model,
-        placement,
-        str(name) if name else None,
-        str(address) if address else None,
-        None if rate is None else float(rate),
-        None if range_g is None else int(range_g),
-        adapter,
-    )
+    rate_hz, range_g = _stream_settings(table, profile)
+    return DeviceConfig(wearer, profile.model, placement, name, address, rate_hz, range_g, adapter)
+
+
+def _stream_settings(table: _Table, profile: DeviceProfile) -> tuple[float | None, int | None]:
+    """The device's ``rate_hz`` and ``range_g``: one the profile lists, if it lists any."""
+    rates, ranges = profile.sample_rates_hz, profile.acc_ranges_g
+    bounds, fix = _choices(rates, _RATE_HZ, "rate_hz = 50")
+    rate_hz = table.number("rate_hz", bounds, "a rate in Hz", fix)
+    if rate_hz is not None and rates and rate_hz not in rates:
+        raise table.error("rate_hz", f"a {profile.model} does not sample at {rate_hz:g} Hz", fix)
+    bounds, fix = _choices(ranges, _RANGE_G, "range_g = 8")
+    range_g = table.whole_number("range_g", bounds, "a whole number of g", fix)
+    if range_g is not None and ranges and range_g not in ranges:
+        raise table.error("range_g", f"a {profile.model} has no {range_g} g range", fix)
+    return rate_hz, range_g
+
+
+def _choices(
+    listed: Sequence[float], unlisted: tuple[float, float], example: str
+) -> tuple[tuple[float, float], str]:
+    """Bounds of a stream setting and the fix to suggest: the listed values, if any."""
+    if listed:
+        return (min(listed), max(listed)), f"use one of: {', '.join(f'{v:g}' for v in listed)}"
+    return unlisted, f"write e.g. {example}"
 
 
 # --------------------------------------------------------------------------- writing
@@ -454,7 +581,7 @@ def append_device(
         If the file or the new binding is invalid (nothing is written then).
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = _read(path) or ""
     current = parse_config(text, source=str(path)) if text.strip() else HubConfig(source=str(path))
     blocks: list[str] = []
     if not text.strip():
@@ -474,8 +601,7 @@ def append_device(
     blocks.append("[[devices]]\n" + tomli_w.dumps(entry))
     new_text = text.rstrip("\n") + ("\n\n" if text.strip() else "") + "\n".join(blocks)
     config = parse_config(new_text, source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new_text, encoding="utf-8")
+    write_private_text(path, new_text, holds=_CONFIG_HOLDS)
     return config
 
 

@@ -22,8 +22,10 @@ from pathlib import Path
 from sensorhub.ble.clock import ScaledClock
 from sensorhub.ble.session import BleakBackend, DeviceSession
 from sensorhub.config import DeviceConfig, HubConfig, WearerConfig
+from sensorhub.errors import ConfigError
 from sensorhub.model import NS_PER_S, Placement
 from sensorhub.nudge import NudgeSettings
+from sensorhub.private_files import create_private_file
 from sensorhub.service import Hub, WearerRuntime, build_hub, until_stopped
 from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
 from sensorhub.sim.polar_h10 import EmulatedPolarH10
@@ -131,19 +133,31 @@ def _wait_for_dashboard(url: str, process: subprocess.Popen[bytes], timeout_s: f
     return False
 
 
-def _fresh_database(db_path: Path) -> str:
-    # A fresh database per demo run: the demo shows only what this run's pipeline wrote.
-    for suffix in ("", "-wal", "-shm", ".outbox", ".outbox-wal", ".outbox-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+def _fresh_database(db_path: Path, *, fresh: bool) -> str:
+    # A fresh database per demo run: the demo shows only what this run's pipeline wrote. An
+    # existing one is deleted only when asked to: --db may name a database that matters.
+    files = [
+        Path(f"{db_path}{suffix}")
+        for suffix in ("", "-wal", "-shm", ".outbox", ".outbox-wal", ".outbox-shm")
+    ]
+    if any(f.exists() for f in files):
+        if not fresh:
+            raise ConfigError(
+                f"{db_path} exists: pass --fresh to start over, or choose another --db"
+            )
+        for f in files:
+            f.unlink(missing_ok=True)
     return f"sqlite:///{db_path}"
 
 
 def _start_dashboard(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    from sensorhub.cli.dashboard import dashboard_command
+    from sensorhub.cli.dashboard import dashboard_command, dashboard_environment
 
+    create_private_file(log_path)
     with log_path.open("wb") as log:
         return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            dashboard_command(db_url, port=port),
+            dashboard_command(port=port),
+            env=dashboard_environment(db_url),  # not on its command line: see dashboard.py
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C goes to the demo, which stops it in order
@@ -168,11 +182,18 @@ async def run_demo(
     scenario_name: str = "demo-day",
     exit_after_s: float | None = None,
     with_dashboard: bool = True,
+    fresh: bool = False,
 ) -> int:
-    """Run the demo until Ctrl-C (or ``exit_after_s``); returns the exit status."""
+    """Run the demo until Ctrl-C (or ``exit_after_s``); returns the exit status.
+
+    Raises
+    ------
+    ConfigError
+        If ``db_path`` exists and ``fresh`` is not set (nothing is deleted then).
+    """
     if scenario_name not in SCENARIOS:
         raise SystemExit(f"unknown scenario {scenario_name!r}; known: {', '.join(SCENARIOS)}")
-    db_url = _fresh_database(db_path)
+    db_url = _fresh_database(db_path, fresh=fresh)
     store = Store.open(db_url)
     outbox = Outbox(outbox_path_for(db_url))
     dashboard: subprocess.Popen[bytes] | None = None

@@ -10,6 +10,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -88,6 +90,18 @@ def postgres_admin(postgres_url: str) -> str:
     return postgres_url.replace("/sensorhub_test?", "/postgres?")
 
 
+def _admin_connection(admin_url: str) -> Any:
+    """An autocommit psycopg connection to the test server's maintenance database."""
+    import psycopg
+
+    query = admin_url.split("?", 1)[1]
+    params = dict(part.split("=", 1) for part in query.split("&"))
+    return psycopg.connect(
+        host=params["host"], port=int(params["port"]), user="postgres", dbname="postgres",
+        autocommit=True,
+    )  # fmt: skip
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend sensorhub supports (a fresh one per test)."""
@@ -95,15 +109,39 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'hub.db'}"
     import uuid
 
-    import psycopg
-
     admin_url: str = request.getfixturevalue("postgres_admin")
     name = f"t_{uuid.uuid4().hex[:12]}"
-    query = admin_url.split("?", 1)[1]
-    params = dict(part.split("=", 1) for part in query.split("&"))
-    with psycopg.connect(
-        host=params["host"], port=int(params["port"]), user="postgres", dbname="postgres",
-        autocommit=True,
-    ) as con:  # fmt: skip
+    with _admin_connection(admin_url) as con:
         con.execute(f"CREATE DATABASE {name}")
     return admin_url.replace("/postgres?", f"/{name}?")
+
+
+#: The password of :func:`postgres_password_url`'s role: characters that must be
+#: percent-encoded in a URL, and a tail ("Kx9Q") that shows a partial leak.
+PG_PASSWORD = "pa:ss/w@rd-Kx9Q"
+#: What must never appear in output or logs: the password, as written in the URL, its tail.
+PG_PASSWORD_FORMS = (PG_PASSWORD, quote(PG_PASSWORD, safe=""), "w@rd", "Kx9Q")
+
+
+@pytest.fixture
+def postgres_password_url(postgres_admin: str) -> str:
+    """A fresh database owned by a role with a password (PG_PASSWORD), as a URL that holds it.
+
+    The test server trusts local connections (initdb -A trust), so the password is not
+    checked: the URL carries it as a production URL would, which is what leak tests need.
+    """
+    import uuid
+
+    suffix = uuid.uuid4().hex[:10]
+    role, name = f"hub_{suffix}", f"t_{suffix}"
+    with _admin_connection(postgres_admin) as con:
+        con.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PG_PASSWORD}'")
+        con.execute(f"CREATE DATABASE {name} OWNER {role}")
+    query = postgres_admin.split("?", 1)[1]
+    return f"postgresql+psycopg://{role}:{quote(PG_PASSWORD, safe='')}@/{name}?{query}"
+
+
+@pytest.fixture
+def password_forms() -> tuple[str, ...]:
+    """Every form of :func:`postgres_password_url`'s password a leak could show."""
+    return PG_PASSWORD_FORMS

@@ -7,19 +7,41 @@ bytes, sends the device's start commands, and returns a decoder per subscription
 (:data:`~sensorhub.ble.streams.FrameDecoder`). Before disconnecting it sends the stop
 commands: a Polar strap otherwise keeps streaming and drains its battery.
 
+A driver built with ``stream_motion=False`` leaves the motion stream alone (no motion
+subscription, no start command): the device still gives its battery level, its steps and
+heart rate where it has them, and takes nudges. A wearer's second IMU runs that way.
+
 Nudges use the best method the connected device really exposes, in the profile's order:
 Immediate Alert (a buzz, level MILD or HIGH), Alert Notification (text on the band), or
-none ("dashboard-only": the nudge is shown on the dashboard only).
+none ("dashboard-only": the nudge is shown on the dashboard only). The result is a
+:class:`NudgeDelivery`; what it says, and the string stored for it, is honest about what the
+radio can tell:
+
+================  ===========================  ==============================================
+outcome           stored as                    meaning
+================  ===========================  ==============================================
+acknowledged      ``acknowledged``             written with response: the device's ATT layer
+                                               confirmed the write (not that a wearer felt it)
+written           ``written-unacknowledged``   the characteristic only takes writes without
+                                               response (Immediate Alert often does): the
+                                               write left the host; nothing can confirm more
+failed            ``failed: <why>``            not connected, refused, timed out
+                                               (``failed: timed out after 5 s``), ...
+dashboard-only    ``dashboard-only``           the device has no way to buzz or show text
+================  ===========================  ==============================================
+
+Before these, the store held ``delivered`` for every write that did not raise; old rows keep it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -38,6 +60,9 @@ from sensorhub.errors import DeviceError
 
 __all__ = [
     "DASHBOARD_ONLY",
+    "NUDGE_TIMEOUT_S",
+    "NudgeDelivery",
+    "NudgeOutcome",
     "ProfileDriver",
     "StreamSettings",
     "driver_for",
@@ -50,6 +75,60 @@ DASHBOARD_ONLY: Final = "dashboard-only"
 
 #: How long a device may take to answer a command on its control characteristic.
 COMMAND_TIMEOUT_S: Final = 5.0
+
+#: How long a nudge write may take before it counts as failed.
+NUDGE_TIMEOUT_S: Final = 5.0
+
+#: Longest stored delivery string (the store's column holds 200 characters).
+_MAX_STORED: Final = 200
+
+
+class NudgeOutcome(enum.StrEnum):
+    """What became of a nudge (see the module docstring)."""
+
+    ACKNOWLEDGED = "acknowledged"
+    WRITTEN = "written"
+    FAILED = "failed"
+    DASHBOARD_ONLY = "dashboard-only"
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeDelivery:
+    """The result of one nudge on one device.
+
+    Attributes
+    ----------
+    outcome
+        Acknowledged, written without acknowledgement, failed or dashboard-only.
+    detail
+        Why it failed, or how it was written (method, characteristic).
+    """
+
+    outcome: NudgeOutcome
+    detail: str = ""
+
+    @classmethod
+    def failed(cls, why: str) -> NudgeDelivery:
+        """A failed nudge and why."""
+        return cls(NudgeOutcome.FAILED, why)
+
+    @property
+    def reached_device(self) -> bool:
+        """True if the write left the host without error (acknowledged or not)."""
+        return self.outcome in (NudgeOutcome.ACKNOWLEDGED, NudgeOutcome.WRITTEN)
+
+    @property
+    def stored(self) -> str:
+        """The string the store keeps (``acknowledged``, ``written-unacknowledged``, ...)."""
+        if self.outcome is NudgeOutcome.WRITTEN:
+            return "written-unacknowledged"
+        if self.outcome is NudgeOutcome.FAILED:
+            return f"failed: {self.detail or 'unknown error'}"[:_MAX_STORED]
+        return str(self.outcome)
+
+    def __str__(self) -> str:
+        return self.stored
+
 
 #: Enqueue callback: (subscription key, payload bytes).
 Enqueue = Callable[[str, bytes], None]
@@ -77,14 +156,27 @@ class ProfileDriver:
         The device profile from the registry.
     settings
         Requested rate and range.
+    stream_motion
+        False: neither subscribe to motion nor start it (battery, steps and nudges only).
     """
 
     #: Rate used when neither the settings nor the profile name one.
     fallback_rate_hz: float = 50.0
+    #: Subscription keys that notify at a steady rate while subscribed: a connection that
+    #: carries one of them and goes silent has stalled. (A step counter that notifies only
+    #: when the count changes is not one.)
+    steady_keys: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, profile: DeviceProfile, settings: StreamSettings | None = None) -> None:
+    def __init__(
+        self,
+        profile: DeviceProfile,
+        settings: StreamSettings | None = None,
+        *,
+        stream_motion: bool = True,
+    ) -> None:
         self.profile = profile
         self.settings = settings or StreamSettings()
+        self.stream_motion = stream_motion
         self.nudge_method: str | None = None
 
     @property
@@ -145,23 +237,57 @@ class ProfileDriver:
         self.nudge_method = next((m for m in methods if _has(client, uuids[m])), None)
         return self.nudge_method
 
-    async def nudge(self, client: BleakClient, level: sig.AlertLevel, text: str) -> str:
-        """Deliver a nudge; return ``"delivered"``, ``"dashboard-only"`` or ``"failed: ..."``."""
+    async def nudge(
+        self,
+        client: BleakClient,
+        level: sig.AlertLevel,
+        text: str,
+        *,
+        timeout_s: float = NUDGE_TIMEOUT_S,
+    ) -> NudgeDelivery:
+        """Deliver a nudge; never raises (but for cancellation).
+
+        The write asks for a response where the characteristic supports write-with-response,
+        so that the device's acknowledgement is known; else it is written without response
+        and reported as :attr:`NudgeOutcome.WRITTEN`. A write that takes longer than
+        ``timeout_s`` is abandoned and reported as failed.
+        """
         method = self.nudge_method
         if method is None:
-            return DASHBOARD_ONLY
+            return NudgeDelivery(NudgeOutcome.DASHBOARD_ONLY)
+        if method == NUDGE_IMMEDIATE_ALERT:
+            uuid, what = sig.ALERT_LEVEL_UUID, "Immediate Alert"
+        else:
+            uuid, what = sig.NEW_ALERT_UUID, "Alert Notification"
+        services = client.services
+        characteristic = None if services is None else services.get_characteristic(uuid)
+        if characteristic is None:
+            return NudgeDelivery.failed(f"{what} is not available on this connection")
+        properties = characteristic.properties
+        if "write" in properties:
+            with_response = True
+        elif "write-without-response" in properties:
+            with_response = False
+        else:
+            return NudgeDelivery.failed(f"{what} is not writable")
+        deadline = asyncio.timeout(timeout_s)
         try:
-            if method == NUDGE_IMMEDIATE_ALERT:
-                await client.write_gatt_char(
-                    sig.ALERT_LEVEL_UUID, sig.encode_alert_level(level), response=False
-                )
-            else:
-                await client.write_gatt_char(
-                    sig.NEW_ALERT_UUID, self.encode_text_alert(text), response=True
-                )
-        except (BleakError, EncodeError, TimeoutError) as exc:
-            return f"failed: {exc}"
-        return "delivered"
+            payload = (
+                sig.encode_alert_level(level)
+                if method == NUDGE_IMMEDIATE_ALERT
+                else self.encode_text_alert(text)
+            )
+            async with deadline:
+                await client.write_gatt_char(characteristic, payload, response=with_response)
+        except TimeoutError as exc:
+            if deadline.expired():
+                return NudgeDelivery.failed(f"timed out after {timeout_s:g} s")
+            return NudgeDelivery.failed(str(exc) or "the device did not answer")
+        except (BleakError, EncodeError, OSError) as exc:
+            return NudgeDelivery.failed(str(exc) or type(exc).__name__)
+        if with_response:
+            return NudgeDelivery(NudgeOutcome.ACKNOWLEDGED, f"{what}, write with response")
+        return NudgeDelivery(NudgeOutcome.WRITTEN, f"{what}, write without response")
 
     def encode_text_alert(self, text: str) -> bytes:
         """A New Alert value carrying ``text`` (standard SIG layout)."""
@@ -172,24 +298,36 @@ class ProfileDriver:
         )
 
 
-# --------------------------------------------------------------------------- Polar PMD
+class _ControlPointDriver(ProfileDriver):
+    """A profile whose motion is started by commands answered on a control point."""
 
+    _responses: asyncio.Queue[bytes]
 
-class PolarPmdDriver(ProfileDriver):
-    """Polar H10 / Verity Sense / OH1: ACC over the PMD control point and data characteristic."""
-
-    def __init__(self, profile: DeviceProfile, settings: StreamSettings | None = None) -> None:
-        super().__init__(profile, settings)
-        self._responses: asyncio.Queue[bytes] = asyncio.Queue()
-        self.factor = 1.0
-
-    async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
-        """Start ACC at the requested rate and range; read FACTOR from the response."""
+    async def _listen(self, client: BleakClient, control_uuid: str) -> None:
+        """Subscribe to the control point's answers (a fresh queue per connection)."""
+        self._responses = asyncio.Queue()
 
         def on_response(_char: BleakGATTCharacteristic, data: bytearray) -> None:
             self._responses.put_nowait(bytes(data))
 
-        await client.start_notify(polar_pmd.PMD_CONTROL_POINT_UUID, on_response)
+        await client.start_notify(control_uuid, on_response)
+
+
+# --------------------------------------------------------------------------- Polar PMD
+
+
+class PolarPmdDriver(_ControlPointDriver):
+    """Polar H10 / Verity Sense / OH1: ACC over the PMD control point and data characteristic."""
+
+    steady_keys = frozenset({"pmd-data"})
+    #: ACC scale factor from the last start response.
+    factor = 1.0
+
+    async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
+        """Start ACC at the requested rate and range; read FACTOR from the response."""
+        if not self.stream_motion:
+            return {}
+        await self._listen(client, polar_pmd.PMD_CONTROL_POINT_UUID)
         await self.subscribe(client, "pmd-data", enqueue)
         rate = round(self.sample_rate_hz)
         response = await self._control(
@@ -220,6 +358,8 @@ class PolarPmdDriver(ProfileDriver):
 
     async def stop(self, client: BleakClient) -> None:
         """Stop the ACC measurement."""
+        if not self.stream_motion:
+            return
         await self._control(
             client,
             polar_pmd.PmdControlPointRequest(
@@ -253,20 +393,16 @@ class PolarPmdDriver(ProfileDriver):
 # --------------------------------------------------------------------------- open IMU
 
 
-class OpenImuDriver(ProfileDriver):
+class OpenImuDriver(_ControlPointDriver):
     """The open sensorhub IMU profile: rate, range and START on IMU Control."""
 
-    def __init__(self, profile: DeviceProfile, settings: StreamSettings | None = None) -> None:
-        super().__init__(profile, settings)
-        self._responses: asyncio.Queue[bytes] = asyncio.Queue()
+    steady_keys = frozenset({"imu-data"})
 
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Set rate and range, then START; decode IMU Data packets."""
-
-        def on_response(_char: BleakGATTCharacteristic, data: bytearray) -> None:
-            self._responses.put_nowait(bytes(data))
-
-        await client.start_notify(open_imu.CONTROL_UUID, on_response)
+        if not self.stream_motion:
+            return {}
+        await self._listen(client, open_imu.CONTROL_UUID)
         await self.subscribe(client, "imu-data", enqueue)
         rate_mhz = round(self.sample_rate_hz * 1000)
         await self._command(client, open_imu.ImuCommand(open_imu.ImuOp.SET_SAMPLE_RATE, rate_mhz))
@@ -291,6 +427,8 @@ class OpenImuDriver(ProfileDriver):
 
     async def stop(self, client: BleakClient) -> None:
         """STOP streaming."""
+        if not self.stream_motion:
+            return
         await self._command(client, open_imu.ImuCommand(open_imu.ImuOp.STOP))
 
     async def _command(self, client: BleakClient, command: open_imu.ImuCommand) -> None:
@@ -318,15 +456,20 @@ class InfiniTimeDriver(ProfileDriver):
     """PineTime/InfiniTime: raw motion (~10 Hz, unstamped) and the step counter."""
 
     fallback_rate_hz = 10.0
+    steady_keys = frozenset({"motion-raw"})
+
+    @property
+    def _keys(self) -> tuple[str, ...]:
+        return ("motion-raw", "step-count") if self.stream_motion else ("step-count",)
 
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Subscribe raw motion and steps (InfiniTime streams without a start command)."""
-        await self.subscribe(client, "motion-raw", enqueue)
-        await self.subscribe(client, "step-count", enqueue)
+        for name in self._keys:
+            await self.subscribe(client, name, enqueue)
         return self.early_decoders()
 
     def early_decoders(self) -> Mapping[str, FrameDecoder]:
-        """Raw motion and step count: nothing to wait for."""
+        """Raw motion (if streamed) and step count: nothing to wait for."""
         rate = self.sample_rate_hz
 
         def motion(payload: bytes) -> ImuFrame:
@@ -335,11 +478,12 @@ class InfiniTimeDriver(ProfileDriver):
         def steps(payload: bytes) -> StepData:
             return StepData(0, steps_total=infinitime.decode_step_count(payload))
 
-        return {"motion-raw": motion, "step-count": steps}
+        decoders: dict[str, FrameDecoder] = {"motion-raw": motion, "step-count": steps}
+        return {key: decoders[key] for key in self._keys}
 
     async def stop(self, client: BleakClient) -> None:
         """Unsubscribe (the watch stops sending)."""
-        for name in ("motion-raw", "step-count"):
+        for name in self._keys:
             await client.stop_notify(self.uuid(name))
 
     def encode_text_alert(self, text: str) -> bytes:
@@ -353,8 +497,18 @@ class InfiniTimeDriver(ProfileDriver):
 class Thingy52Driver(ProfileDriver):
     """Nordic Thingy:52: motion rate in the config, raw motion and pedometer notifications."""
 
+    #: The pedometer notifies at its configured interval (1 s by default), steps or not.
+    steady_keys = frozenset({"raw-motion", "pedometer"})
+
+    @property
+    def _keys(self) -> tuple[str, ...]:
+        return ("raw-motion", "pedometer") if self.stream_motion else ("pedometer",)
+
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Set the motion rate (keeping the other config fields), subscribe."""
+        if not self.stream_motion:
+            await self.subscribe(client, "pedometer", enqueue)
+            return self.early_decoders()
         config = thingy52.decode_motion_config(
             bytes(await client.read_gatt_char(self.uuid("motion-config")))
         )
@@ -377,7 +531,7 @@ class Thingy52Driver(ProfileDriver):
         return self.early_decoders()
 
     def early_decoders(self) -> Mapping[str, FrameDecoder]:
-        """Raw motion at the configured rate and the pedometer."""
+        """Raw motion at the configured rate (if streamed) and the pedometer."""
         rate = round(self.sample_rate_hz)
 
         def motion(payload: bytes) -> ImuFrame:
@@ -387,11 +541,12 @@ class Thingy52Driver(ProfileDriver):
         def pedometer(payload: bytes) -> StepData:
             return StepData(0, steps_total=thingy52.decode_pedometer(payload).steps)
 
-        return {"raw-motion": motion, "pedometer": pedometer}
+        decoders: dict[str, FrameDecoder] = {"raw-motion": motion, "pedometer": pedometer}
+        return {key: decoders[key] for key in self._keys}
 
     async def stop(self, client: BleakClient) -> None:
         """Unsubscribe (the Thingy stops the motion processing)."""
-        for name in ("raw-motion", "pedometer"):
+        for name in self._keys:
             await client.stop_notify(self.uuid(name))
 
 
@@ -401,8 +556,12 @@ class Thingy52Driver(ProfileDriver):
 class MetaWearDriver(ProfileDriver):
     """MetaWear BMI160: configure, subscribe packed data, enable sampling and start."""
 
+    steady_keys = frozenset({"acc-data"})
+
     async def start(self, client: BleakClient, enqueue: Enqueue) -> Mapping[str, FrameDecoder]:
         """Send the accelerometer configuration and start commands."""
+        if not self.stream_motion:
+            return {}  # its step count travels on the motion notifications, unrequested here
         await self.subscribe(client, "acc-data", enqueue)
         range_g = self.acc_range_g
         rate = self.sample_rate_hz
@@ -423,6 +582,8 @@ class MetaWearDriver(ProfileDriver):
 
     async def stop(self, client: BleakClient) -> None:
         """Stop the accelerometer and disable sampling."""
+        if not self.stream_motion:
+            return
         for command in (metawear.STOP_ACC, metawear.DISABLE_SAMPLING, metawear.UNSUBSCRIBE_ACC):
             await client.write_gatt_char(metawear.COMMAND_UUID, command, response=True)
 
@@ -432,6 +593,9 @@ class MetaWearDriver(ProfileDriver):
 
 class SigDriver(ProfileDriver):
     """Standard services: RSC Measurement (foot pod) and Heart Rate, whichever exist."""
+
+    #: Both notify about once a second while subscribed (no motion to leave out).
+    steady_keys = frozenset({"rsc-measurement", "heart-rate-measurement"})
 
     def early_decoders(self) -> Mapping[str, FrameDecoder]:
         """RSC Measurement and Heart Rate Measurement."""
@@ -503,8 +667,12 @@ _DRIVERS: Final[Mapping[str, type[ProfileDriver]]] = {
 }
 
 
-def driver_for(model: str, settings: StreamSettings | None = None) -> ProfileDriver:
+def driver_for(
+    model: str, settings: StreamSettings | None = None, *, stream_motion: bool = True
+) -> ProfileDriver:
     """The driver of a profile model name (``polar-h10``, ``open-imu``, ...).
+
+    ``stream_motion=False`` leaves the motion stream off (see the module docstring).
 
     Raises
     ------
@@ -512,4 +680,4 @@ def driver_for(model: str, settings: StreamSettings | None = None) -> ProfileDri
         For an unknown model, listing the known ones.
     """
     profile = get_profile(model)
-    return _DRIVERS[profile.model](profile, settings)
+    return _DRIVERS[profile.model](profile, settings, stream_motion=stream_motion)

@@ -93,7 +93,12 @@ class Gap:
 
 @dataclass
 class StreamCounters:
-    """Per-device stream health, shown on the dashboard's devices page."""
+    """Per-device stream health, shown on the dashboard's devices page.
+
+    ``handler_errors`` counts decoded blocks or measurements whose handler raised (the stream
+    went on without them); ``overflow`` counts notifications dropped because the session's
+    queue was full (a slow handler), each one a recorded gap in the motion stream.
+    """
 
     frames: int = 0
     samples: int = 0
@@ -102,6 +107,8 @@ class StreamCounters:
     decode_errors: int = 0
     clock_steps: int = 0
     measurements: int = 0
+    handler_errors: int = 0
+    overflow: int = 0
     gaps: list[Gap] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
@@ -114,6 +121,8 @@ class StreamCounters:
             "decode_errors": self.decode_errors,
             "clock_steps": self.clock_steps,
             "measurements": self.measurements,
+            "handler_errors": self.handler_errors,
+            "overflow": self.overflow,
             "gaps": len(self.gaps),
         }
 
@@ -255,6 +264,20 @@ class ImuStream:
             logging.WARNING if self.counters.decode_errors <= _LOUD_DECODE_ERRORS else logging.DEBUG
         )
         _LOGGER.log(level, "%s: dropping malformed frame (%s): %s", label, exc, payload.hex())
+
+    def frames_lost(self, count: int) -> None:
+        """``count`` motion frames were lost before the next one (dropped, not malformed).
+
+        The next frame then records a gap: for a device that stamps nothing, the sample count
+        moves on by ``count`` frames of the previous frame's size, so later samples keep their
+        place in time instead of closing the hole.
+        """
+        if count <= 0 or self._last_ns is None:
+            return  # nothing before the loss to mark a gap after
+        if self._host_frame is not None:
+            n, period = self._host_frame
+            self._host_index += round(count * n * period)
+        self._host_samples_lost = True
 
     # ---------------------------------------------------------------------- feed
 

@@ -27,7 +27,16 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--port", type=int, default=8501, help="dashboard port (%(default)s)")
     parser.add_argument(
-        "--db", type=Path, default=Path("var/demo.db"), help="SQLite file, recreated each run"
+        "--db",
+        type=Path,
+        default=Path("var/demo.db"),
+        help="SQLite file of this run (default %(default)s); an existing one is refused "
+        "unless --fresh",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete an existing --db (and its -wal, -shm) and start over",
     )
     parser.add_argument("--scenario", default="demo-day", help="scripted day (%(default)s)")
     parser.add_argument(
@@ -51,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
             scenario_name=args.scenario,
             exit_after_s=args.exit_after,
             with_dashboard=not args.no_dashboard,
+            fresh=args.fresh,
         )
     )

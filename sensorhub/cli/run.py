@@ -30,7 +30,7 @@ from sensorhub.service import (
     storage_summary,
     until_stopped,
 )
-from sensorhub.store import Outbox, Store, outbox_path_for
+from sensorhub.store import Outbox, Store, outbox_path_for, redact_url
 
 SUMMARY_SCHEMA = "sensorhub.run-summary/1"
 
@@ -250,7 +250,7 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 f"sensorhub run: {len(profiles)} emulated device(s) ({', '.join(profiles)}), "
                 f"scenario {scenario.name!r} at {args.speed:g}x ({duration_s / args.speed:.0f} s); "
-                f"faults: {faults or 'none'}; database {db_url}",
+                f"faults: {faults or 'none'}; database {redact_url(db_url)}",
                 file=sys.stderr,
             )
             collect = asyncio.create_task(hub.run())

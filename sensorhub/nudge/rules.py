@@ -23,6 +23,7 @@ stream, a time-compressed simulation and a replayed recording.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ class NudgeSettings:
     motionless_hold_s: float = 10 * 60
 
     def __post_init__(self) -> None:
+        times_s = (
+            self.sitting_limit_s,
+            self.standing_limit_s,
+            self.snooze_s,
+            self.motionless_hold_s,
+        )
+        if not all(math.isfinite(t) for t in times_s):  # nan would nudge at once, inf never
+            raise ValueError("nudge limits, snooze and hold must be finite times")
         if self.sitting_limit_s <= 0 or self.standing_limit_s <= 0 or self.snooze_s < 0:
             raise ValueError("nudge limits must be positive and the snooze non-negative")
         if self.motionless_hold_s <= 0:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from firmware_protocols.sig import AlertLevel
+from sensorhub.ble.drivers import NudgeDelivery, NudgeOutcome
 from sensorhub.service.writer import WriteOutbox
 from sensorhub.store import NudgeRecord
 
@@ -29,13 +30,9 @@ _LOGGER = logging.getLogger(__name__)
 class NudgeTarget(Protocol):
     """A device that can be asked to nudge (a :class:`~sensorhub.ble.session.DeviceSession`)."""
 
-    async def nudge(self, level: AlertLevel, text: str) -> str:
-        """Nudge the wearer; return the delivery result in words."""
+    async def nudge(self, level: AlertLevel, text: str) -> NudgeDelivery:
+        """Nudge the wearer; return what became of it."""
         ...
-
-
-def _delivered(result: str) -> bool:
-    return result in ("delivered", "acknowledged") or result.startswith("written")
 
 
 class NudgeDispatcher:
@@ -75,26 +72,28 @@ class NudgeDispatcher:
             result = await self.deliver(record, targets)
         except Exception:  # a bug in a driver must not end nudging for this wearer
             _LOGGER.exception("delivering a nudge to %s failed", record.wearer_id)
-            result = "failed: internal error (see the log)"
-        await self._writer.put([dataclasses.replace(record, delivery=result)])
+            result = NudgeDelivery.failed("internal error (see the log)")
+        await self._writer.put([dataclasses.replace(record, delivery=result.stored)])
 
-    async def deliver(self, record: NudgeRecord, targets: Sequence[NudgeTarget]) -> str:
-        """Try each target in order until one delivers; return the last result."""
+    async def deliver(self, record: NudgeRecord, targets: Sequence[NudgeTarget]) -> NudgeDelivery:
+        """Try each target in order until one reaches its device; return the last result
+        (``dashboard-only`` when the wearer has no device to nudge)."""
         level = AlertLevel.MILD if record.level == 1 else AlertLevel.HIGH
-        result = "dashboard-only"
+        result = NudgeDelivery(NudgeOutcome.DASHBOARD_ONLY)
         for target in targets:
             result = await self._one(target.nudge(level, record.message))
-            if _delivered(result):
+            if result.reached_device:
                 break
         _LOGGER.info("nudge for %s (%s): %s", record.wearer_id, result, record.message)
         return result
 
-    async def _one(self, attempt: Awaitable[str]) -> str:
+    async def _one(self, attempt: Awaitable[NudgeDelivery]) -> NudgeDelivery:
+        # the session has a timeout of its own; this one guards against any target's hang
         try:
             async with asyncio.timeout(self._timeout_s):
                 return await attempt
         except TimeoutError:
-            return f"failed: no answer within {self._timeout_s:g} s"
+            return NudgeDelivery.failed(f"no answer within {self._timeout_s:g} s")
 
     async def finish(self, timeout_s: float = 10.0) -> None:
         """Wait for deliveries in flight (at most ``timeout_s``), then give up on them."""

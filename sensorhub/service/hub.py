@@ -15,18 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sensorhub.ble.clock import Clock
+from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.ble.session import BleakBackend, DeviceSession
 from sensorhub.ble.streams import StreamTiming
 from sensorhub.config import HubConfig
 from sensorhub.errors import StorageError
-from sensorhub.logs import RateLimitedLog
 from sensorhub.model import NS_PER_S
 from sensorhub.service.dispatcher import NudgeDispatcher
 from sensorhub.service.roles import WearerDevices, assign_roles
@@ -104,22 +104,22 @@ class Hub:
 
 async def _supervised(session: DeviceSession) -> None:
     """Run one device's session forever: an error ends neither it nor any other device."""
-    log = RateLimitedLog(_LOGGER, interval_s=300.0)
+    log = RateLimitedLog(_LOGGER, interval_s=300.0, summary_level=logging.ERROR)
     failures = 0
     while True:
         try:
             await session.run()
             return
-        except Exception:  # asyncio.CancelledError is not an Exception: it ends the hub
+        except Exception as exc:  # asyncio.CancelledError is not an Exception: it ends the hub
             failures += 1
             log.log(
+                time.monotonic(),
                 logging.ERROR,
-                "crash",
                 "%s: the session ended with an error; restarting it",
                 session.binding.label,
-                exc_info=True,
+                exc_info=exc,
             )
-        await asyncio.sleep(random.uniform(0, min(60.0, 0.5 * 2 ** min(failures, 8))))
+        await asyncio.sleep(backoff_delay_s(failures, min_s=0.5, max_s=60.0))
 
 
 def health_counters(session: DeviceSession) -> dict[str, int]:
@@ -131,8 +131,16 @@ def health_counters(session: DeviceSession) -> dict[str, int]:
         "reconnects": health.reconnects,
         "stalls": health.stalls,
         "nudges_delivered": health.nudges_delivered,
+        "nudges_acknowledged": health.nudges_acknowledged,
         "nudges_failed": health.nudges_failed,
+        "available": int(health.available),
+        "consecutive_failures": health.consecutive_failures,
+        "connect_failures": health.connect_failures,
+        "errors": health.errors,
+        "consumer_restarts": health.consumer_restarts,
     }
+    if health.unavailable_since_utc_ns is not None:
+        counters["unavailable_since_utc_ns"] = health.unavailable_since_utc_ns
     if health.rssi_dbm is not None:
         counters["rssi_dbm"] = health.rssi_dbm
     return counters
@@ -267,12 +275,23 @@ def session_summary(session: DeviceSession) -> dict[str, Any]:
         "out_of_order": counters.out_of_order,
         "decode_errors": counters.decode_errors,
         "clock_steps": counters.clock_steps,
+        "handler_errors": counters.handler_errors,
+        "overflow": counters.overflow,
         "connects": health.connects,
         "reconnects": health.reconnects,
         "stalls": health.stalls,
         "nudge_method": session.nudge_method or "dashboard-only",
         "nudges_delivered": health.nudges_delivered,
+        "nudges_acknowledged": health.nudges_acknowledged,
         "nudges_failed": health.nudges_failed,
+        "available": health.available,
+        "unavailable_since": None
+        if health.unavailable_since_utc_ns is None
+        else _iso(health.unavailable_since_utc_ns),
+        "consecutive_failures": health.consecutive_failures,
+        "connect_failures": health.connect_failures,
+        "errors": health.errors,
+        "consumer_restarts": health.consumer_restarts,
         "battery_pct": health.battery_pct,
         "rssi_dbm": health.rssi_dbm,
         "last_seen": None if health.last_seen_utc_ns is None else _iso(health.last_seen_utc_ns),

@@ -8,8 +8,8 @@ outbox holds everything meanwhile (bounded by its size, with a clear error beyon
 record the database refuses while it is otherwise reachable (a bug, a constraint) is set aside
 in the outbox's dead letters and counted, so it cannot block everything behind it.
 
-Problems are logged through :class:`~sensorhub.logs.RateLimitedLog`: a long outage or a full
-disk gives a line a minute, not one per block.
+Problems are logged through :class:`~sensorhub.ble.retry.RateLimitedLog` per kind: a long
+outage or a full disk gives a line a minute, not one per block.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.errors import OutboxError, StorageError
-from sensorhub.logs import RateLimitedLog
 from sensorhub.store import Outbox, Record, Repository
 
 __all__ = ["WriteOutbox", "WriteStats"]
@@ -84,7 +84,7 @@ class WriteOutbox:
         self._max_retry_s = max_retry_s
         self._idle_s = idle_s
         self._wake = asyncio.Event()
-        self._log = RateLimitedLog(_LOGGER)
+        self._logs: dict[str, RateLimitedLog] = {}
 
     # ---------------------------------------------------------------- producers
 
@@ -130,8 +130,9 @@ class WriteOutbox:
                 failures += 1
                 self.stats.write_errors += 1
                 self._problem("database", f"{exc} (kept in the outbox, retrying)")
-                cap = min(self._max_retry_s, self._min_retry_s * 2 ** min(failures, 16))
-                await asyncio.sleep(random.uniform(cap / 2, cap))
+                await asyncio.sleep(
+                    backoff_delay_s(failures, min_s=self._min_retry_s, max_s=self._max_retry_s)
+                )
                 continue
             failures = 0
             if moved:
@@ -216,4 +217,7 @@ class WriteOutbox:
     def _problem(self, kind: str, text: str) -> None:
         self.stats.last_error = text
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
-        self._log.log(logging.ERROR, kind, "%s", text)
+        log = self._logs.setdefault(
+            kind, RateLimitedLog(_LOGGER, interval_s=60.0, summary_level=logging.ERROR)
+        )
+        log.log(time.monotonic(), logging.ERROR, "%s", text)

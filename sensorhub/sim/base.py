@@ -215,6 +215,14 @@ class EmulatedWearable:
         self.alerts_received: list[ReceivedAlert] = []
         #: Alert writes that could not be decoded (ignored, as by a real band).
         self.rejected_alert_writes = 0
+        #: Alert Level also takes writes with response (set before :meth:`start`): the band
+        #: acknowledges nudges. Off by default, as on InfiniTime and the older Mi Bands.
+        self.alert_with_response = False
+        #: While this event is not set, the band answers no Alert Level write with response
+        #: (it records the alert, then hangs): a band whose acknowledgement never comes.
+        #: None: answers at once. :meth:`stop` sets it once the links are down, so no hung
+        #: handler outlives the band.
+        self.alert_response_gate: asyncio.Event | None = None
         self.boot = 0
         self._boot_starts_ns = [0]  # scenario ns at which each boot began
         self._refusals_left = self.faults.refuse
@@ -306,6 +314,8 @@ class EmulatedWearable:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.disconnect_all()
+        if self.alert_response_gate is not None:
+            self.alert_response_gate.set()  # the hung write handler ends (links are down)
         await self.air.remove_device(self.device)
         _LOGGER.info("%r stopped", self)
 
@@ -615,20 +625,27 @@ class EmulatedWearable:
         )
 
     def immediate_alert_service(self) -> Service:
-        """SIG Immediate Alert service (write without response), logging alerts."""
+        """SIG Immediate Alert service, logging alerts.
+
+        Write without response; also write with response if :attr:`alert_with_response`.
+        """
+        properties = Characteristic.Properties.WRITE_WITHOUT_RESPONSE
+        if self.alert_with_response:
+            properties |= Characteristic.Properties.WRITE
         return Service(
             IMMEDIATE_ALERT_SERVICE_UUID,
             [
                 Characteristic(
                     ALERT_LEVEL_UUID,
-                    Characteristic.Properties.WRITE_WITHOUT_RESPONSE,
+                    properties,
                     Characteristic.Permissions.WRITEABLE,
                     CharacteristicValue(write=self._on_alert_write),
                 )
             ],
         )
 
-    def _on_alert_write(self, connection: Connection, value: bytes) -> None:
+    async def _on_alert_write(self, connection: Connection, value: bytes) -> None:
+        # bumble sends the write response (if one was asked for) when this returns
         try:
             level = decode_alert_level(bytes(value))
         except DecodeError as exc:
@@ -636,6 +653,9 @@ class EmulatedWearable:
             _LOGGER.warning("%r ignored an Alert Level write: %s", self, exc)
             return
         self.record_alert(level)
+        gate = self.alert_response_gate
+        if gate is not None:
+            await gate.wait()
 
     def record_alert(self, level: AlertLevel, text: str | None = None) -> None:
         """Log a received alert as ground truth."""

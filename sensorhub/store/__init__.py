@@ -2,16 +2,26 @@
 
 ``Store.open(url)`` is the one way in: it creates the engine with the per-backend settings,
 brings the schema to the newest migration and hands out a :class:`Repository` (writes) and
-:class:`Queries` (reads).
+:class:`Queries` (reads). ``Store.open_read_only(url)`` is the dashboard's: it never creates,
+migrates or writes. Every URL shown in a message goes through :func:`redact_url`.
 """
 
 from __future__ import annotations
+
+import os
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sensorhub.errors import StorageError
-from sensorhub.store.database import create_db_engine, schema_revision, upgrade_schema
+from sensorhub.store.database import (
+    DB_URL_ENV,
+    create_db_engine,
+    describe_error,
+    redact_url,
+    schema_revision,
+    upgrade_schema,
+)
 from sensorhub.store.outbox import Outbox, OutboxEntry, outbox_path_for
 from sensorhub.store.queries import (
     DeviceView,
@@ -33,6 +43,11 @@ from sensorhub.store.records import (
 from sensorhub.store.repository import Repository, ns_from_utc, utc_from_ns
 
 DEFAULT_DB_URL = "sqlite:///var/sensorhub.db"
+
+
+def database_url(given: str | None = None) -> str:
+    """The database to use: ``given`` (a ``--db``), else ``$SENSORHUB_DB_URL``, else the default."""
+    return given or os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
 
 
 class Store:
@@ -57,6 +72,21 @@ class Store:
             upgrade_schema(engine)
         return cls(engine)
 
+    @classmethod
+    def open_read_only(cls, url: str = DEFAULT_DB_URL) -> Store:
+        """Open the database at ``url`` for reading only, as it is (no migration).
+
+        A SQLite file is opened with ``mode=ro`` and never created; on PostgreSQL every
+        transaction defaults to read-only (use a role that may only SELECT as well). Writes
+        through the returned store fail.
+
+        Raises
+        ------
+        StorageError
+            If the URL is invalid, or names a SQLite file that does not exist.
+        """
+        return cls(create_db_engine(url, read_only=True))
+
     def schema_revision(self) -> str | None:
         """The schema revision of the database (None when it holds no sensorhub schema).
 
@@ -69,8 +99,7 @@ class Store:
             return schema_revision(self.engine)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"cannot read the database at "
-                f"{self.engine.url.render_as_string(hide_password=True)}: {exc}"
+                f"cannot read the database at {redact_url(self.engine.url)}: {describe_error(exc)}"
             ) from exc
 
     def close(self) -> None:
@@ -79,6 +108,7 @@ class Store:
 
 
 __all__ = [
+    "DB_URL_ENV",
     "DEFAULT_DB_URL",
     "DeviceRecord",
     "DeviceView",
@@ -96,8 +126,10 @@ __all__ = [
     "Store",
     "WearerRecords",
     "WearerView",
+    "database_url",
     "ns_from_utc",
     "nudge_id",
     "outbox_path_for",
+    "redact_url",
     "utc_from_ns",
 ]

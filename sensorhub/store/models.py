@@ -132,7 +132,9 @@ class NudgeRow(Base):
     message: Mapped[str] = mapped_column(Text)
     exercise_id: Mapped[str | None] = mapped_column(String(64), default=None)
     channel: Mapped[str] = mapped_column(String(32))
-    #: "delivered", "failed: <reason>", or "dashboard-only" when the band cannot be buzzed
+    #: "acknowledged", "written-unacknowledged", "failed: <reason>", or "dashboard-only" when
+    #: the band cannot be buzzed (sensorhub.ble.drivers.NudgeDelivery); rows written before
+    #: these were told apart say "delivered"
     delivery: Mapped[str] = mapped_column(String(200))
     responded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 

@@ -225,17 +225,25 @@ class Outbox:
         if not seqs:
             return
         with self._lock:
+            removed = removed_bytes = 0
             try:
-                sizes = self._db.execute(
-                    f"SELECT coalesce(sum(length(body)), 0), count(*) FROM queued "
-                    f"WHERE seq IN ({','.join('?' * len(seqs))})",
-                    list(seqs),
-                ).fetchone()
-                self._db.executemany("DELETE FROM queued WHERE seq = ?", [(s,) for s in seqs])
+                self._db.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for the batch
+                try:
+                    for seq in seqs:
+                        row = self._db.execute(
+                            "DELETE FROM queued WHERE seq = ? RETURNING length(body)", (seq,)
+                        ).fetchone()
+                        if row is not None:
+                            removed += 1
+                            removed_bytes += int(row[0])
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
             except sqlite3.Error as exc:
                 raise OutboxError(_write_problem(self.path, exc)) from exc
-            self._bytes -= int(sizes[0])
-            self._count -= int(sizes[1])
+            self._bytes -= removed_bytes
+            self._count -= removed
 
     def set_aside(self, seq: int) -> None:
         """Move queued record ``seq`` to the dead letters (the database refuses it)."""

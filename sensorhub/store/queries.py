@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sensorhub.errors import StorageError
+from sensorhub.store.database import describe_error
 from sensorhub.store.models import DeviceRow, EpochRow, EventRow, LiveStateRow, NudgeRow, WearerRow
 
 
@@ -125,7 +126,7 @@ class Queries:
                 return list(session.scalars(statement))
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"reading from the database failed: {exc.__class__.__name__}: {exc}"
+                f"reading from the database failed: {exc.__class__.__name__}: {describe_error(exc)}"
             ) from exc
 
     def wearers(self) -> list[WearerView]:

@@ -30,6 +30,7 @@ from sensorhub.model import (
     StaticBout,
     event_id,
 )
+from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
     DeviceRow,
     EpochRow,
@@ -127,7 +128,7 @@ class Repository:
             # the engine hides bound parameters: no health data reaches the message
             raise StorageError(
                 f"writing to the database failed: {exc.__class__.__name__}: "
-                f"{_first_line(exc)}. Nothing of this write was stored; the caller keeps "
+                f"{describe_error(exc)}. Nothing of this write was stored; the caller keeps "
                 "it to retry"
             ) from exc
 
@@ -228,7 +229,7 @@ class Repository:
             with self._session() as session:
                 row = session.get(LiveStateRow, wearer_id)
         except SQLAlchemyError as exc:
-            raise StorageError(f"reading the live state failed: {_first_line(exc)}") from exc
+            raise StorageError(f"reading the live state failed: {describe_error(exc)}") from exc
         if row is None:
             return None
         bout = None
@@ -260,7 +261,7 @@ class Repository:
                     .order_by(NudgeRow.sent_at)
                 ).all()
         except SQLAlchemyError as exc:
-            raise StorageError(f"reading the recent nudges failed: {_first_line(exc)}") from exc
+            raise StorageError(f"reading the recent nudges failed: {describe_error(exc)}") from exc
         return [
             NudgeRecord(
                 wearer_id=row.wearer_id,
@@ -277,10 +278,6 @@ class Repository:
             )
             for row in rows
         ]
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
 
 
 def _upsert_events(

@@ -33,13 +33,28 @@ class Collected:
         return sum(len(b) for b in self.blocks)
 
 
-def make_session(fleet: SimulatedFleet, device: FleetDevice, out: Collected) -> DeviceSession:
+def make_session(
+    fleet: SimulatedFleet, device: FleetDevice, out: Collected, **overrides: Any
+) -> DeviceSession:
+    """A session of ``device`` that collects into ``out`` (``overrides``: session options)."""
+
     async def on_block(block: SampleBlock) -> None:
         out.blocks.append(block)
 
     async def on_steps(steps: StepData) -> None:
         out.steps.append(steps)
 
+    options: dict[str, Any] = {
+        "scan_timeout_s": 2.0,
+        # The emulators connect in ~20 ms; bumble's virtual controllers now and then lose a
+        # disconnection that happens during service discovery, and the connect then waits
+        # for its timeout. Production keeps the >= 10 s a real radio needs.
+        "connect_timeout_s": 2.0,
+        "min_backoff_s": 0.01,
+        "max_backoff_s": 0.1,
+        "stall_timeout_s": 1.0,
+        **overrides,
+    }
     return DeviceSession(
         device.binding,
         backend=fleet.backend,
@@ -48,14 +63,7 @@ def make_session(fleet: SimulatedFleet, device: FleetDevice, out: Collected) -> 
         on_steps=on_steps,
         settings=device.settings,
         timing=fleet.timing,
-        scan_timeout_s=2.0,
-        # The emulators connect in ~20 ms; bumble's virtual controllers now and then lose a
-        # disconnection that happens during service discovery, and the connect then waits
-        # for its timeout. Production keeps the >= 10 s a real radio needs.
-        connect_timeout_s=2.0,
-        min_backoff_s=0.01,
-        max_backoff_s=0.1,
-        stall_timeout_s=1.0,
+        **options,
     )
 
 

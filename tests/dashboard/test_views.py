@@ -104,10 +104,26 @@ def test_rows_are_in_local_time_and_flag_long_bouts() -> None:
 def test_app_says_what_to_do_when_the_database_is_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SENSORHUB_DB_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    empty = tmp_path / "empty.db"
+    empty.touch()  # an empty SQLite database
+    monkeypatch.setenv("SENSORHUB_DB_URL", f"sqlite:///{empty}")
     at = AppTest.from_file(str(APP), default_timeout=30).run()
     assert not at.exception
     assert any("no sensorhub data yet" in w.value for w in at.warning)
+
+
+def test_app_reports_a_missing_database_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    typo = tmp_path / "vra" / "sensorhub.db"
+    monkeypatch.setenv("SENSORHUB_DB_URL", f"sqlite:///{typo}")
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception
+    assert any(
+        f"no database at {typo}: start the collector first or check --db" in e.value
+        for e in at.error
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_app_reports_an_unreachable_database(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sensorhub.cli.dashboard import dashboard_command
+from sensorhub.cli.dashboard import dashboard_command, dashboard_environment
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -50,7 +50,10 @@ def _serve_dashboard(db_url: str, log_path: Path) -> Iterator[str]:
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            dashboard_command(db_url, port=port), stdout=log, stderr=subprocess.STDOUT
+            dashboard_command(port=port),
+            env=dashboard_environment(db_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             url = f"http://127.0.0.1:{port}/"

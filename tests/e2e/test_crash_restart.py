@@ -30,7 +30,7 @@ SITTING_NUDGE_S = 30 * 60
 
 
 def _run(db: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+    return subprocess.Popen(
         [sys.executable, "-m", "sensorhub.cli", "run", *ARGS, "--db", f"sqlite:///{db}", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -133,13 +133,13 @@ def test_a_full_disk_gives_a_clear_error_a_non_zero_exit_and_a_bounded_log(
     def small_files() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
 
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+    process = subprocess.Popen(
         [sys.executable, "-m", "sensorhub.cli", "run", *ARGS[:-1], "240",
          "--db", f"sqlite:///{db}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=small_files,  # noqa: PLW1509 (only sets a resource limit)
+        preexec_fn=small_files,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )  # fmt: skip
     out, err = process.communicate(timeout=300)

@@ -12,6 +12,7 @@ import numpy as np
 import psycopg
 import pytest
 
+from sensorhub.ble.drivers import NudgeDelivery, NudgeOutcome
 from sensorhub.config import DeviceConfig, WearerConfig
 from sensorhub.model import NS_PER_S, Event, Placement, Posture, SampleBlock
 from sensorhub.pipeline import Pipeline
@@ -228,10 +229,10 @@ class HungBand:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def nudge(self, level: object, text: str) -> str:
+    async def nudge(self, level: object, text: str) -> NudgeDelivery:
         self.calls += 1
         await asyncio.Event().wait()
-        return "delivered"
+        return NudgeDelivery(NudgeOutcome.ACKNOWLEDGED)
 
 
 def test_a_hung_band_write_neither_stalls_the_pipeline_nor_counts_as_delivered(

@@ -1,0 +1,117 @@
+"""The dashboard's read-only store: beside a running collector, and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from sensorhub.errors import StorageError
+from sensorhub.store import Store
+from sensorhub.store.database import create_db_engine
+
+
+def _count(store: Store, table: str) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_it_reads_a_wal_database_the_collector_is_writing_and_after_it_stopped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "var" / "hub.db"
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "sensorhub.cli", "run", "--simulate", "office-day",
+         "--profiles", "open-imu", "--speed", "120", "--duration", "1200",
+         "--db", f"sqlite:///{path}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+    reader: Store | None = None
+    seen: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while collector.poll() is None and time.monotonic() < deadline:
+            if reader is None and path.exists():
+                candidate = Store.open_read_only(f"sqlite:///{path}")
+                if candidate.schema_revision() is None:  # the collector is still migrating
+                    candidate.close()
+                else:
+                    reader = candidate
+            if reader is not None:
+                seen.append(_count(reader, "epoch"))
+            time.sleep(0.2)
+        _, err = collector.communicate(timeout=60)
+        assert collector.returncode == 0, err
+    finally:
+        if collector.poll() is None:
+            collector.kill()
+            collector.wait()
+        if reader is not None:
+            reader.close()
+    assert len(seen) >= 3, seen
+    assert seen[-1] > seen[0], seen  # it saw the collector's writes arrive
+    # A collector that stops while no reader is open leaves no -wal and -shm (the last
+    # connection checkpoints and removes them). A new reader still opens the WAL database
+    # (it recreates both, with the database's mode) and sees every row.
+    Store.open(f"sqlite:///{path}").close()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["hub.db"]
+    after = Store.open_read_only(f"sqlite:///{path}")
+    try:
+        assert _count(after, "epoch") >= seen[-1] > 0
+    finally:
+        after.close()
+
+
+def test_on_postgresql_a_select_only_role_reads_and_every_session_is_read_only(
+    postgres_password_url: str, postgres_admin: str
+) -> None:
+    owner = Store.open(postgres_password_url)
+    owner.repository.ensure_wearer("w1", "Ada")
+    url = make_url(postgres_password_url)
+    reader_role = f"{url.username}_dashboard"
+    admin = create_db_engine(postgres_admin)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE ROLE {reader_role} LOGIN PASSWORD 'reader-pw'"))
+    admin.dispose()
+    with owner.engine.begin() as connection:
+        # What the README tells an operator to run for the dashboard's role.
+        connection.execute(text(f"GRANT CONNECT ON DATABASE {url.database} TO {reader_role}"))
+        connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {reader_role}"))
+        connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader_role}"))
+        connection.execute(
+            text(
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {reader_role}"
+            )
+        )
+    owner.close()
+
+    as_reader = url.set(username=reader_role, password="reader-pw")
+    reader = Store.open_read_only(as_reader.render_as_string(hide_password=False))
+    try:
+        assert [w.id for w in reader.queries.wearers()] == ["w1"]
+        with pytest.raises(StorageError, match="read-only transaction"):
+            reader.repository.ensure_wearer("w2", "Bob")
+    finally:
+        reader.close()
+    # The role alone (without the read-only sessions) may not write either.
+    writer = Store(create_db_engine(as_reader.render_as_string(hide_password=False)))
+    try:
+        with pytest.raises(StorageError, match="permission denied for table wearer"):
+            writer.repository.ensure_wearer("w2", "Bob")
+    finally:
+        writer.close()
+
+    # The second guard: even the owner's URL gives read-only sessions to the dashboard.
+    guarded = Store.open_read_only(postgres_password_url)
+    try:
+        with pytest.raises(StorageError, match="read-only transaction"):
+            guarded.repository.ensure_wearer("w2", "Bob")
+        assert [w.id for w in guarded.queries.wearers()] == ["w1"]
+    finally:
+        guarded.close()
