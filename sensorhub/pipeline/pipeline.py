@@ -184,32 +184,6 @@ class Pipeline:
             device_time_ns=self._last_t,
         )
 
-    @property
-    def current_bout(self) -> CurrentBout | None:
-        """The live static bout (for the nudge engine and the dashboard timer)."""
-        return self._tracker.current_bout
-
-    @property
-    def current_posture(self) -> Posture:
-        """Posture of the latest analysed frame (lags the data by ``context_s``)."""
-        return self._current_posture
-
-    @property
-    def still_since_ns(self) -> int | None:
-        """Device time since which the device has not moved at all (None while it moves)."""
-        return self._wear.still_since_ns
-
-    @property
-    def gait_settled_ns(self) -> int | None:
-        """No gait bout reported later starts before this device time (None before any
-        analysis); lets bouts of another source of the same walks be judged."""
-        return self._gait.settled_ns_
-
-    @property
-    def worn(self) -> bool:
-        """False while confirmed non-wear (``min_nonwear_s`` without movement) goes on."""
-        return self._wear.worn
-
     def motionless_s(self, now_ns: int) -> float:
         """How long (s of device time up to ``now_ns``) the device has not moved at all.
 
@@ -218,7 +192,7 @@ class Pipeline:
         analysed frame moves. Frames are analysed with a lag of
         ``context_s``, which this figure also has.
         """
-        since = self.still_since_ns
+        since = self._wear.still_since_ns
         return 0.0 if since is None else max(0.0, (now_ns - since) / NS_PER_S)
 
     def learned_upright_axis(self) -> tuple[float, float, float] | None:
