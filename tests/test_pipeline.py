@@ -522,3 +522,28 @@ def test_only_a_static_bout_can_be_resumed() -> None:
     walking = CurrentBout(0, Posture.WALKING, NS_PER_S)
     with pytest.raises(ValueError, match="static"):
         Pipeline(Placement.THIGH, resume=walking)
+
+
+def test_a_restart_while_sitting_keeps_the_lower_back_sitting() -> None:
+    """Lower back: the wearer walks, sits down, and the hub restarts 10 min into the sitting
+    (no upright known to the new pipeline, no transition after the restart). The resumed
+    pipeline keeps the wearer sitting, as one stream does: nobody changes between sitting
+    and standing without a transition."""
+    sig = make_signal(
+        [("standing", 30), ("walking", 60), ("sitting", 1200)], placement=Placement.LOWER_BACK,
+        seed=4,
+    )  # fmt: skip
+    cut = int(690 * sig.fs_hz)
+    first = SampleBlock(sig.t_ns[:cut], sig.acc_g[:cut], sig.fs_hz)
+    second = SampleBlock(sig.t_ns[cut:], sig.acc_g[cut:], sig.fs_hz)
+    whole = Pipeline(Placement.LOWER_BACK)
+    one = bouts([*whole.feed(first).events, *whole.feed(second).events, *whole.flush().events])
+    before = Pipeline(Placement.LOWER_BACK)
+    stored = before.feed(first).live.bout
+    assert stored is not None
+    assert stored.posture == Posture.SITTING
+    after = Pipeline(Placement.LOWER_BACK, resume=stored)
+    resumed = bouts([*after.feed(second).events, *after.flush().events])
+    assert [(b.start_ns, b.posture) for b in resumed] == [(stored.start_ns, Posture.SITTING)]
+    assert [(b.start_ns, b.posture) for b in one][-1] == (stored.start_ns, Posture.SITTING)
+    assert resumed[-1].end_ns == one[-1].end_ns

@@ -174,6 +174,13 @@ class PostureClassifier:
         the standing hip height minus the seat height, 0.3-0.5 m).
     transition_speed_m_s
         ... with a vertical speed of at least this (Adamowicz et al. 2020: 0.2 m/s).
+    resume_posture
+        Lower back / hip: the sitting or standing posture a restarted hub knew its wearer in
+        (the bout in progress). Until a transition, a walk or a rest says otherwise, the
+        wearer is still in it: nobody changes between sitting and standing without a
+        transition, and the pelvic-tilt fallback cannot tell a seated pelvis from the
+        orientation the restarted classifier first sees.
+
     Attributes
     ----------
     upright_ref_
@@ -199,6 +206,7 @@ class PostureClassifier:
         upright_axis: tuple[float, float, float] | None = None,
         transition_displacement_m: float = 0.125,
         transition_speed_m_s: float = 0.2,
+        resume_posture: Posture | None = None,
     ) -> None:
         self.placement = placement
         self.lying_inclination_deg = lying_inclination_deg
@@ -213,10 +221,12 @@ class PostureClassifier:
         self.transition_displacement_m = transition_displacement_m
         self.transition_speed_m_s = transition_speed_m_s
         self._sts_state = -1  # posture code set by the last transition; -1: none known
+        if resume_posture in (Posture.SITTING, Posture.STANDING):
+            self._sts_state = CODE[resume_posture]
         self._run_sum = 0.0  # displacement sum and frame count of the open transition run
         self._run_n = 0
         self._incl_hist = np.full(WINDOW_LEAD_FRAMES, np.nan)
-        self._upright_seen = False
+        self._upright_seen = self._sts_state >= 0  # a resumed wearer was seen wearing it
         self._lying_run = 0
         self._prev_g = np.full(3, np.nan)
         self._mem_state = -1  # posture held before the last walk, and its orientation

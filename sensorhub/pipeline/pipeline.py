@@ -110,6 +110,7 @@ class Pipeline:
             placement=self.placement,
             sitting_trunk_inclination_deg=st.sitting_trunk_inclination_deg,
             upright_axis=st.upright_axis,
+            resume_posture=None if resume is None else resume.posture,
         )
         self._wear = WearDetector(min_nonwear_s=st.min_nonwear_s)
         self._tracker = StaticLoadTracker(
