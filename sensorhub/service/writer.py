@@ -21,6 +21,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.errors import OutboxError, StorageError
 from sensorhub.store import Outbox, Record, Repository
@@ -47,6 +49,13 @@ class WriteStats:
     #: records still waiting in the outbox at the last look
     pending: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def _refused(exc: StorageError) -> bool:
+    """True when the database refused these records themselves (a constraint or a value it
+    cannot hold), not when it is unreachable, full or read-only: only such records are set
+    aside; everything else is an outage and retried."""
+    return isinstance(exc.__cause__, IntegrityError | DataError)
 
 
 class WriteOutbox:
@@ -126,9 +135,11 @@ class WriteOutbox:
         while True:
             try:
                 moved = await asyncio.to_thread(self.drain_once)
-            except StorageError as exc:
+            except Exception as exc:  # the drainer must outlive any error: it is the only way out
                 failures += 1
                 self.stats.write_errors += 1
+                if not isinstance(exc, StorageError):
+                    _LOGGER.exception("unexpected error while writing the outbox's records")
                 self._problem("database", f"{exc} (kept in the outbox, retrying)")
                 await asyncio.sleep(
                     backoff_delay_s(failures, min_s=self._min_retry_s, max_s=self._max_retry_s)
@@ -157,11 +168,13 @@ class WriteOutbox:
         if entries:
             try:
                 self.repository.write([e.record for e in entries])
-            except StorageError:
-                if len(entries) == 1 and self.repository.reachable():
+            except StorageError as exc:
+                if not _refused(exc):
+                    raise  # unreachable, full, read-only: an outage, retried as it is
+                if len(entries) == 1:
                     self._set_aside(entries[0].seq)
                     return 1
-                if len(entries) > 1 and self.repository.reachable():
+                if len(entries) > 1:
                     # find the record that is refused: write them one by one
                     for entry in entries:
                         self._write_or_set_aside(entry.seq, entry.record)
@@ -182,7 +195,9 @@ class WriteOutbox:
         try:
             self.repository.write([record])
             self.stats.written += 1
-        except StorageError:
+        except StorageError as exc:
+            if not _refused(exc):
+                raise
             self._set_aside(seq)
 
     def _set_aside(self, seq: int) -> None:

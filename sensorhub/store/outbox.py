@@ -27,11 +27,12 @@ data.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -148,6 +149,29 @@ class Outbox:
             ) from exc
         self._count, self._bytes = int(row[0]), int(row[1])
 
+    @contextlib.contextmanager
+    def _access(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a write is one transaction (one fsync).
+
+        Every SQLite error becomes an :class:`~sensorhub.errors.OutboxError` that says what
+        to do (a full disk above all); a failed write leaves nothing half-done.
+        """
+        with self._lock:
+            try:
+                if write:
+                    self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    if write:
+                        self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite may have rolled back already
+                        with contextlib.suppress(sqlite3.Error):
+                            self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise OutboxError(_write_problem(self.path, exc)) from exc
+
     # ------------------------------------------------------------------ writing
 
     def put(self, records: Sequence[Record]) -> None:
@@ -169,32 +193,22 @@ class Outbox:
             else:
                 latest.append((key, body))
         added = sum(len(b) for b in queued)
+        if queued and self._bytes + added > self.max_bytes:
+            raise OutboxError(
+                f"the outbox {self.path} is full ({self._bytes / 2**20:.0f} MiB of "
+                f"{self.max_bytes / 2**20:.0f} MiB queued while the database is "
+                "unreachable): these records were not kept. Bring the database back "
+                "or raise the outbox size"
+            )
+        with self._access(write=True) as db:
+            db.executemany("INSERT INTO queued (body) VALUES (?)", [(b,) for b in queued])
+            db.executemany(
+                "INSERT INTO latest (key, body, version) VALUES (?, ?, 1) "
+                "ON CONFLICT (key) DO UPDATE SET body = excluded.body, "
+                "version = latest.version + 1",
+                latest,
+            )
         with self._lock:
-            if queued and self._bytes + added > self.max_bytes:
-                raise OutboxError(
-                    f"the outbox {self.path} is full ({self._bytes / 2**20:.0f} MiB of "
-                    f"{self.max_bytes / 2**20:.0f} MiB queued while the database is "
-                    "unreachable): these records were not kept. Bring the database back "
-                    "or raise the outbox size"
-                )
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(
-                        "INSERT INTO queued (body) VALUES (?)", [(b,) for b in queued]
-                    )
-                    self._db.executemany(
-                        "INSERT INTO latest (key, body, version) VALUES (?, ?, 1) "
-                        "ON CONFLICT (key) DO UPDATE SET body = excluded.body, "
-                        "version = latest.version + 1",
-                        latest,
-                    )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise OutboxError(_write_problem(self.path, exc)) from exc
             self._count += len(queued)
             self._bytes += added
 
@@ -206,8 +220,8 @@ class Outbox:
         A record that cannot be read back (a damaged or foreign entry) raises
         :class:`~sensorhub.errors.OutboxError` naming its position.
         """
-        with self._lock:
-            rows = self._db.execute(
+        with self._access() as db:
+            rows = db.execute(
                 "SELECT seq, body FROM queued ORDER BY seq LIMIT ?", (limit,)
             ).fetchall()
         out = []
@@ -215,85 +229,67 @@ class Outbox:
             try:
                 out.append(OutboxEntry(int(seq), record_from_json(json.loads(body))))
             except ValueError as exc:
-                raise OutboxError(
-                    f"entry {seq} of the outbox {self.path} is damaged: {exc}"
-                ) from exc
+                problem = f"entry {seq} of the outbox {self.path} is damaged: {exc}"
+                raise OutboxError(problem) from exc
         return out
 
     def remove(self, seqs: Sequence[int]) -> None:
         """Delete queued records the database has committed."""
         if not seqs:
             return
+        removed = removed_bytes = 0
+        with self._access(write=True) as db:
+            for seq in seqs:
+                row = db.execute(
+                    "DELETE FROM queued WHERE seq = ? RETURNING length(body)", (seq,)
+                ).fetchone()
+                if row is not None:
+                    removed += 1
+                    removed_bytes += int(row[0])
         with self._lock:
-            removed = removed_bytes = 0
-            try:
-                self._db.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for the batch
-                try:
-                    for seq in seqs:
-                        row = self._db.execute(
-                            "DELETE FROM queued WHERE seq = ? RETURNING length(body)", (seq,)
-                        ).fetchone()
-                        if row is not None:
-                            removed += 1
-                            removed_bytes += int(row[0])
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise OutboxError(_write_problem(self.path, exc)) from exc
             self._bytes -= removed_bytes
             self._count -= removed
 
     def set_aside(self, seq: int) -> None:
         """Move queued record ``seq`` to the dead letters (the database refuses it)."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                row = self._db.execute("SELECT length(body) FROM queued WHERE seq = ?", (seq,))
-                size = row.fetchone()
-                self._db.execute(
-                    "INSERT OR REPLACE INTO dead_letter SELECT seq, body FROM queued WHERE seq = ?",
-                    (seq,),
-                )
-                self._db.execute("DELETE FROM queued WHERE seq = ?", (seq,))
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise OutboxError(_write_problem(self.path, exc)) from exc
-            if size is not None:
+        with self._access(write=True) as db:
+            size = db.execute("SELECT length(body) FROM queued WHERE seq = ?", (seq,)).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO dead_letter SELECT seq, body FROM queued WHERE seq = ?",
+                (seq,),
+            )
+            db.execute("DELETE FROM queued WHERE seq = ?", (seq,))
+        if size is not None:
+            with self._lock:
                 self._bytes -= int(size[0])
                 self._count -= 1
 
     @property
     def dead_letters(self) -> int:
         """Records set aside because the database refused them."""
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
+        with self._access() as db:
+            return int(db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     def unwritten_latest(self) -> list[tuple[str, int, Record]]:
         """Snapshots newer than what the database has: ``(key, version, record)``."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._access() as db:
+            rows = db.execute(
                 "SELECT key, version, body FROM latest WHERE version > written_version"
             ).fetchall()
         return [(k, int(v), record_from_json(json.loads(b))) for k, v, b in rows]
 
     def mark_written(self, key: str, version: int) -> None:
         """Note that the database holds snapshot ``key`` at ``version``."""
-        with self._lock:
-            try:
-                self._db.execute(
-                    "UPDATE latest SET written_version = ? WHERE key = ? AND written_version < ?",
-                    (version, key, version),
-                )
-            except sqlite3.Error as exc:
-                raise OutboxError(_write_problem(self.path, exc)) from exc
+        with self._access(write=True) as db:
+            db.execute(
+                "UPDATE latest SET written_version = ? WHERE key = ? AND written_version < ?",
+                (version, key, version),
+            )
 
     def live_states(self) -> dict[str, LiveRecord]:
         """The newest live snapshot of every wearer (what a restarted hub resumes from)."""
-        with self._lock:
-            rows = self._db.execute("SELECT body FROM latest WHERE key LIKE 'live/%'").fetchall()
+        with self._access() as db:
+            rows = db.execute("SELECT body FROM latest WHERE key LIKE 'live/%'").fetchall()
         out: dict[str, LiveRecord] = {}
         for (body,) in rows:
             record = record_from_json(json.loads(body))
@@ -315,8 +311,8 @@ class Outbox:
 
     def unwritten_snapshots(self) -> int:
         """Snapshots (live states, device health) newer than the database's."""
-        with self._lock:
-            row = self._db.execute(
+        with self._access() as db:
+            row = db.execute(
                 "SELECT count(*) FROM latest WHERE version > written_version"
             ).fetchone()
         return int(row[0])

@@ -126,10 +126,15 @@ class Repository:
                 work(session)
         except SQLAlchemyError as exc:
             # the engine hides bound parameters: no health data reaches the message
+            problem = describe_error(exc).splitlines()[0]
+            hint = (
+                " Free space on the disk that holds the database."
+                if "full" in problem or "disk I/O" in problem
+                else ""
+            )
             raise StorageError(
-                f"writing to the database failed: {exc.__class__.__name__}: "
-                f"{describe_error(exc)}. Nothing of this write was stored; the caller keeps "
-                "it to retry"
+                f"writing to the database failed: {exc.__class__.__name__}: {problem}.{hint} "
+                "Nothing of this write was stored; the caller keeps it to retry"
             ) from exc
 
     def write(self, records: Sequence[Record]) -> None:
@@ -205,15 +210,6 @@ class Repository:
     def save_nudge(self, nudge: NudgeRecord) -> None:
         """Store a nudge and its delivery result (upserted by its id)."""
         self.write([nudge])
-
-    def reachable(self) -> bool:
-        """True if the database answers a trivial query now."""
-        try:
-            with self._engine.connect() as connection:
-                connection.execute(select(1))
-        except SQLAlchemyError:
-            return False
-        return True
 
     # ------------------------------------------------------------------ resuming
 

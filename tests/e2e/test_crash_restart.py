@@ -54,7 +54,8 @@ def _nudges(db: Path) -> list[tuple[str, str]]:
 def _seconds(iso: str) -> float:
     import datetime as dt
 
-    return dt.datetime.fromisoformat(iso).timestamp()
+    when = dt.datetime.fromisoformat(iso)
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _live_seconds_into_day(db: Path) -> float | None:
@@ -62,8 +63,11 @@ def _live_seconds_into_day(db: Path) -> float | None:
     outbox = Path(f"{db}.outbox")
     if not outbox.exists():
         return None
-    with sqlite3.connect(outbox) as con:
-        rows = con.execute("SELECT body FROM latest WHERE key LIKE 'live/%'").fetchall()
+    try:
+        with sqlite3.connect(outbox) as con:
+            rows = con.execute("SELECT body FROM latest WHERE key LIKE 'live/%'").fetchall()
+    except sqlite3.OperationalError:  # the run is still creating it
+        return None
     if not rows:
         return None
     live = json.loads(rows[0][0])
@@ -117,8 +121,11 @@ def test_kill_9_and_restart_store_every_bout_once_and_no_nudge_twice(
         assert g_posture == w_posture
         assert abs(_seconds(g_start) - _seconds(w_start)) <= 3.0
         assert abs(_seconds(g_end) - _seconds(w_end)) <= 3.0
-    # the sitting bout was resumed, not restarted at the restart
-    assert _seconds(got[0][0]) < _seconds(got[0][1]) - 34 * 60
+    # the bout in progress at the kill was resumed: one stored bout spans the restart
+    day_start = _seconds(got[0][0][:10] + " 08:00:00+00:00")
+    killed = day_start + killed_at
+    spanning = [b for b in got if _seconds(b[0]) < killed - 60 < killed + 60 < _seconds(b[1])]
+    assert len(spanning) == 1, (killed_at, got)
     # the 30-min nudge was sent once, as in the uninterrupted run
     assert len(_nudges(db)) == len(_nudges(reference)) == 1
 
@@ -127,7 +134,7 @@ def test_a_full_disk_gives_a_clear_error_a_non_zero_exit_and_a_bounded_log(
     tmp_path: Path,
 ) -> None:
     """The process may write at most 400 kB per file (RLIMIT_FSIZE: writes beyond fail with
-    EFBIG, which SQLite reports as a full disk, as on a full card in a Raspberry Pi)."""
+    EFBIG, as writes to a full card in a Raspberry Pi fail with ENOSPC; no root needed)."""
     db = tmp_path / "hub.db"
 
     def small_files() -> None:
@@ -150,6 +157,7 @@ def test_a_full_disk_gives_a_clear_error_a_non_zero_exit_and_a_bounded_log(
     summary = json.loads(out)
     storage = summary["storage"]
     assert storage["not_stored"] + storage["pending_in_outbox"] > 0
-    assert "full" in (storage["last_error"] or "")
+    # EFBIG reads as "disk I/O error", ENOSPC as "database or disk is full": both say where
+    assert "disk" in (storage["last_error"] or "")
     # bounded: a line a minute per kind of problem, not one per block
     assert len(err.splitlines()) < 40, err[-3000:]
