@@ -1,8 +1,8 @@
 """`kill -9` of `sensorhub run` mid-bout, a restart on the same database and outbox, and a full
 disk: through the real CLI, the emulated band on the real BLE stack and a real SQLite file.
 
-The e2e-short wearer sits from minute 0 to 35 (the 30-min nudge falls in it), walks, then
-stands. One uninterrupted run is the reference. A second run is killed with SIGKILL after the
+The e2e-short wearer, with a chest strap, sits from minute 0 to 35 (the 30-min nudge falls in
+it), walks, then stands. One uninterrupted run is the reference. A second run is killed with SIGKILL after the
 nudge, while the wearer still sits, and restarted with ``--resume`` (the band went on with its
 day): every static bout of the reference is stored once, the sitting bout keeps its start
 (the timer did not restart), and the nudge is not sent twice.
@@ -25,7 +25,9 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 SPEED = "120"  # 48 min of the wearer's day in 24 s
-ARGS = ["--simulate", "e2e-short", "--devices", "1", "--profiles", "open-imu", "--speed", SPEED]
+# a chest strap: it sees the 35 min of sitting as one still-upright bout from the start, so the
+# 30-min nudge falls inside it
+ARGS = ["--simulate", "e2e-short", "--devices", "1", "--profiles", "polar-h10", "--speed", SPEED]
 SITTING_NUDGE_S = 30 * 60
 
 
