@@ -29,7 +29,7 @@ from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
 from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
-from sensorhub.pipeline import Pipeline
+from sensorhub.pipeline import Pipeline, PipelineSettings
 from sensorhub.service.dispatcher import NudgeTarget, Submit
 from sensorhub.service.roles import WearerDevices
 from sensorhub.service.writer import WriteOutbox
@@ -74,7 +74,12 @@ class WearerRuntime:
         self.wearer_id = devices.wearer.id
         self.has_imu = devices.motion is not None
         self.resumed_bout = None if resume is None else resume.bout
-        self.pipeline = Pipeline(devices.placement, resume=self.resumed_bout)
+        upright = None if resume is None else resume.upright_axis
+        self.pipeline = Pipeline(
+            devices.placement,
+            settings=None if upright is None else PipelineSettings(upright_axis=upright),
+            resume=self.resumed_bout,
+        )
         self.step_tracker: StepCounterTracker | RscCadenceTracker | None = None
         if devices.steps is not None:
             if devices.steps_yield_cadence:
@@ -128,7 +133,12 @@ class WearerRuntime:
         """The wearer's live state now (posture, bout in progress, stillness)."""
         live = self.pipeline.live
         return LiveRecord(
-            self.wearer_id, live.posture, live.bout, self._last_device_ns, live.still_since_ns
+            self.wearer_id,
+            live.posture,
+            live.bout,
+            self._last_device_ns,
+            live.still_since_ns,
+            self.pipeline.learned_upright_axis(),
         )
 
     async def on_steps(self, data: StepData) -> None:

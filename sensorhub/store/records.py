@@ -85,13 +85,20 @@ class DeviceRecord:
 @dataclass(frozen=True, slots=True)
 class LiveRecord:
     """A wearer's live state: posture, the bout in progress, and since when the device has
-    not moved at all (None while it moves); ``device_time_ns`` is the latest sample's."""
+    not moved at all (None while it moves); ``device_time_ns`` is the latest sample's.
+
+    ``upright_axis`` is the body's vertical axis the pipeline learnt from walking (device
+    axes), kept so that a restarted hub reads a thigh or hip sensor's posture as before the
+    restart instead of taking the first orientation it sees for upright (outbox only: the
+    database's live state has no column for it).
+    """
 
     wearer_id: str
     posture: Posture
     bout: CurrentBout | None
     device_time_ns: int
     still_since_ns: int | None = None
+    upright_axis: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +202,13 @@ def _bout_from_json(data: Mapping[str, Any] | None) -> CurrentBout | None:
     return CurrentBout(data["start_ns"], Posture(data["posture"]), data["last_ns"])
 
 
+def _axis(value: Any) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    x, y, z = (float(v) for v in value)
+    return (x, y, z)
+
+
 def record_to_json(record: Record) -> dict[str, Any]:
     """The JSON form of a record (a ``type`` tag and its fields)."""
     if isinstance(record, WearerRecords):
@@ -238,6 +252,7 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "bout": _bout_to_json(record.bout),
         "device_time_ns": record.device_time_ns,
         "still_since_ns": record.still_since_ns,
+        "upright_axis": None if record.upright_axis is None else list(record.upright_axis),
     }
 
 
@@ -270,6 +285,7 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
                 _bout_from_json(fields["bout"]),
                 fields["device_time_ns"],
                 fields["still_since_ns"],
+                _axis(fields.get("upright_axis")),
             )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a sensorhub outbox record ({exc!r})") from exc

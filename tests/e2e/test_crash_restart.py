@@ -2,10 +2,10 @@
 disk: through the real CLI, the emulated band on the real BLE stack and a real SQLite file.
 
 The e2e-short wearer, with a chest strap, sits from minute 0 to 35 (the 30-min nudge falls in
-it), walks, then stands. One uninterrupted run is the reference. A second run is killed with SIGKILL after the
-nudge, while the wearer still sits, and restarted with ``--resume`` (the band went on with its
-day): every static bout of the reference is stored once, the sitting bout keeps its start
-(the timer did not restart), and the nudge is not sent twice.
+it), walks, then stands. One uninterrupted run is the reference. A second run is killed with
+SIGKILL after the nudge, while the wearer still sits, and restarted with ``--resume`` (the band
+went on with its day): every static bout of the reference is stored once, the sitting bout
+keeps its start (the timer did not restart), and the nudge is not sent twice.
 """
 
 from __future__ import annotations

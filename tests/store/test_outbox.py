@@ -113,6 +113,7 @@ records = st.one_of(
         st.none() | st.builds(CurrentBout, times, postures, times),
         times,
         st.none() | times,
+        st.none() | st.tuples(finite, finite, finite),
     ),
 )
 
