@@ -115,18 +115,6 @@ class WriteOutbox:
         self._wake.set()
         return True
 
-    def put_now(self, records: Sequence[Record]) -> bool:
-        """:meth:`put` from synchronous code (startup, shutdown)."""
-        try:
-            self.outbox.put(records)
-        except OutboxError as exc:
-            self.stats.unstored += len(records)
-            self._problem("outbox", str(exc))
-            return False
-        self.stats.pending = self.outbox.pending
-        self._wake.set()
-        return True
-
     # ---------------------------------------------------------------- drainer
 
     async def run(self) -> None:
