@@ -17,3 +17,11 @@ class StorageError(SensorhubError):
 
 class DeviceError(SensorhubError):
     """A wearable could not be found, connected or commanded."""
+
+
+class RecordingError(SensorhubError, ValueError):
+    """A recording file cannot be read: missing, unreadable, wrong format, shape, units or values.
+
+    The message names the file, says what is wrong with it (with the line or array where that
+    helps) and what the file must contain instead; it is one line, for ``sensorhub: error: ...``.
+    """
