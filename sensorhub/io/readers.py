@@ -45,8 +45,10 @@ CONTENTS: Final = {
     ".npy": "one float array of shape (N, 3) in g (with --fs)",
 }
 
-#: Rows of a memory-mapped array looked at per step when its largest value is sought.
+#: Rows of a memory-mapped array looked at per step when its largest value is sought, and per
+#: sub-step (converted to float64) when a step may hold it.
 _SCAN_ROWS: Final = 1 << 20
+_FIND_ROWS: Final = 1 << 16
 
 #: Longest NPY header read (numpy's own limit for headers it parses without trusting them).
 _MAX_HEADER: Final = 10_000
@@ -396,22 +398,22 @@ def _check_units(acc: NDArray[np.floating] | NDArray[np.integer], where: str, un
 def _largest(acc: NDArray[np.floating] | NDArray[np.integer]) -> tuple[float, int, int]:
     """(value, row, axis) of the largest finite absolute value, a step at a time.
 
-    A step's maximum and minimum, in the array's own dtype, show at memory speed whether it can
-    hold a larger value; only then (or with NaN or inf in it) is it searched in float64.
+    A step's maximum and minimum, in the array's own dtype and without a temporary array, show
+    whether it can hold a larger value; only then (or with NaN or inf in it) is it searched, in
+    float64 sub-steps small enough not to leave freed memory behind.
     """
     best = (0.0, 0, 0)
     for i in range(0, len(acc), _SCAN_ROWS):
         part = acc[i : i + _SCAN_ROWS]
         hi, lo = float(part.max()), float(part.min())
-        if math.isfinite(hi) and math.isfinite(lo) and max(hi, -lo) <= best[0]:
-            continue
-        a = np.abs(np.asarray(part, dtype=np.float64))
-        a[~np.isfinite(a)] = 0.0
-        k = int(np.argmax(a))
-        if a.flat[k] > best[0]:
-            best = (float(a.flat[k]), i + k // 3, k % 3)
-        _release_pages(acc)
-    _release_pages(acc)
+        if not (math.isfinite(hi) and math.isfinite(lo) and max(hi, -lo) <= best[0]):
+            for j in range(0, len(part), _FIND_ROWS):
+                a = np.abs(np.asarray(part[j : j + _FIND_ROWS], dtype=np.float64))
+                a[~np.isfinite(a)] = 0.0
+                k = int(np.argmax(a))
+                if a.flat[k] > best[0]:
+                    best = (float(a.flat[k]), i + j + k // 3, k % 3)
+        _release_pages(acc)  # a memory map's pages read so far: keep resident memory flat
     return best
 
 
