@@ -21,3 +21,11 @@ class DeviceError(SensorhubError):
 
 class OutboxError(StorageError):
     """The on-disk outbox cannot take a record (disk full, outbox full, damaged file)."""
+
+
+class RecordingError(SensorhubError, ValueError):
+    """A recording file cannot be read: missing, unreadable, wrong format, shape, units or values.
+
+    The message names the file, says what is wrong with it (with the line or array where that
+    helps) and what the file must contain instead; it is one line, for ``sensorhub: error: ...``.
+    """

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from sensorhub.errors import RecordingError
 from sensorhub.io.analysis import analyze_recording
-from sensorhub.io.readers import RecordingError, read_recording
+from sensorhub.io.readers import read_recording
+from sensorhub.io.units import TO_G
 from sensorhub.model import Placement
 from sensorhub.pipeline import PipelineSettings
 
@@ -29,12 +32,19 @@ def add_parser(subparsers: Any) -> None:
             "Analyse one accelerometer recording and print the sensorhub.analysis/1 JSON "
             "document. RECORDING is a CSV (header time_s,acc_x,acc_y,acc_z in g, optional "
             "gyro_x,gyro_y,gyro_z in deg/s), an NPZ (acc (N,3) g, fs; irregular: fs=NaN and t "
-            "in s) or a memory-mapped NPY (N,3) with --fs."
+            "in s) or a memory-mapped NPY (N,3) with --fs. Acceleration in milli-g or m/s^2: "
+            "--units. A file that cannot be analysed is refused with one line saying why."
         ),
     )
     p.add_argument("recording", type=Path, metavar="RECORDING")
     p.add_argument("--placement", required=True, choices=PLACEMENTS, help="where it was worn")
     p.add_argument("--fs", type=float, default=None, metavar="HZ", help="sampling rate")
+    p.add_argument(
+        "--units",
+        choices=tuple(TO_G),
+        default="g",
+        help="units of the acceleration in the file (default g; m/s2 uses 9.80665 m/s^2 per g)",
+    )
     p.add_argument("--height-m", type=float, default=None, metavar="M", help="wearer's height")
     p.add_argument(
         "--sensor-height-m",
@@ -78,9 +88,11 @@ def run(args: argparse.Namespace) -> int:
     """Analyse and print (or write) the result."""
     for name in ("fs", "height_m", "sensor_height_m"):
         v = getattr(args, name)
-        if v is not None and not v > 0:
-            raise RecordingError(f"--{name.replace('_', '-')} must be positive, got {v}")
-    rec = read_recording(args.recording, fs_hz=args.fs)
+        if v is not None and not (v > 0 and math.isfinite(v)):
+            raise RecordingError(
+                f"--{name.replace('_', '-')} must be positive (a finite number), got {v}"
+            )
+    rec = read_recording(args.recording, fs_hz=args.fs, units=args.units)
     settings = PipelineSettings(height_m=args.height_m, sensor_height_m=args.sensor_height_m)
     bar = None
     if not args.no_progress and len(rec) >= PROGRESS_MIN_SAMPLES:

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from sensorhub.io.readers import Recording, iter_blocks
+from sensorhub.io.readers import AnyRecording, iter_blocks
 from sensorhub.model import (
     NS_PER_S,
     EpochSummary,
@@ -62,7 +62,7 @@ def _r_list(x: np.ndarray, nd: int = 3) -> list[float | None]:
 
 
 def prescan_calibration(
-    rec: Recording, *, prescan_s: float = 24 * 3600, block_s: float = 3600.0
+    rec: AnyRecording, *, prescan_s: float = 24 * 3600, block_s: float = 3600.0
 ) -> AutoCalibrator:
     """Accelerometer calibration fitted to the still windows of the first ``prescan_s``.
 
@@ -85,7 +85,7 @@ def prescan_calibration(
 
 
 def calibrated_blocks(
-    rec: Recording, calibration: AutoCalibrator | None, *, block_s: float
+    rec: AnyRecording, calibration: AutoCalibrator | None, *, block_s: float
 ) -> Iterator[SampleBlock]:
     """:func:`~sensorhub.io.readers.iter_blocks`, corrected when ``calibration`` is accepted."""
     for block in iter_blocks(rec, block_s=block_s):
@@ -121,7 +121,7 @@ def calibration_summary(calibration: AutoCalibrator | None) -> dict[str, Any]:
 
 
 def prescan_upright(
-    rec: Recording,
+    rec: AnyRecording,
     placement: Placement,
     settings: PipelineSettings,
     *,
@@ -148,7 +148,7 @@ def prescan_upright(
 
 
 def analyze_recording(
-    rec: Recording,
+    rec: AnyRecording,
     placement: Placement,
     *,
     settings: PipelineSettings | None = None,
@@ -215,7 +215,7 @@ def _replace(st: PipelineSettings, **kw: Any) -> PipelineSettings:
 
 
 def build_document(
-    rec: Recording,
+    rec: AnyRecording,
     placement: Placement,
     events: list[Event],
     steps_s: np.ndarray,
