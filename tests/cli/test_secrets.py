@@ -170,8 +170,10 @@ def test_sql_errors_and_logs_hold_no_statement_parameters(
             store.repository.save_events("wearer-Kx9Q", [StaticBout(0, NS_PER_S, Posture.SITTING)])
     finally:
         store.close()
-    assert "[SQL parameters hidden due to hide_parameters=True]" in str(caught.value)
+    # the engine hides parameters; the message shown is the first line only, without them
+    assert "[SQL parameters hidden due to hide_parameters=True]" in str(caught.value.__cause__)
     assert "wearer-Kx9Q" not in str(caught.value)  # nor in PostgreSQL's DETAIL
+    assert "\n" not in str(caught.value)
     assert_no_secret([r.getMessage() for r in caplog.records], ("wearer-Kx9Q",))
     assert any("INSERT INTO event" in r.getMessage() for r in caplog.records)
 
