@@ -32,10 +32,11 @@ from sensorhub.service import build_hub, run_sessions, step_source
 from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import Scenario, Segment
+from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import Store, ns_from_utc
 
 START_UTC_NS = 1_790_000_040 * NS_PER_S  # on a minute boundary
-SPEED = 20.0  # a pod reports every second; 5 s without one is a gap: 0.25 s of real time here
+SPEED = 20.0  # on the virtual clock (run_virtual): no host delay splits a walk at any load
 SCENARIO = Scenario(
     "step-devices",
     (
@@ -89,7 +90,7 @@ async def _collect(store: Store) -> tuple[SimulatedFleet, dict[str, object]]:
 def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, SimulatedFleet, dict]:  # type: ignore[type-arg]
     path: Path = tmp_path_factory.mktemp("steps") / "hub.db"
     store = Store.open(f"sqlite:///{path}")
-    fleet, trackers = asyncio.run(_collect(store))
+    fleet, trackers = run_virtual(_collect(store))
     return store, fleet, trackers
 
 
