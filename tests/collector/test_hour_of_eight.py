@@ -22,6 +22,11 @@ from sensorhub.sim.scenario import SCENARIOS, Scenario, Segment
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import DeviceView, Store
 
+# On the virtual clock the hour costs ~20 s of CPU at any speed; beside two CPU burners on a
+# 2-core machine it took 70 s. Slowness cannot change the result, only a hang should fail it:
+# 600 s is 30 times the CPU it needs (the suite's default is 120 s).
+pytestmark = pytest.mark.timeout(600)
+
 HOUR_S = 3600.0
 #: 8 devices at 12.5-26 Hz, ~150 samples per scenario second in all, ~17 000 notifications in
 #: the hour (the other profiles stream in test_every_profile and test_faults). On the virtual

@@ -35,6 +35,10 @@ from sensorhub.sim.scenario import Scenario, Segment
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import Store, ns_from_utc
 
+# ~12 s of CPU on the virtual clock; 50 s beside two CPU burners on a 2-core machine. Only a
+# hang should fail it, not a slow machine (the suite's default is 120 s).
+pytestmark = pytest.mark.timeout(600)
+
 START_UTC_NS = 1_790_000_040 * NS_PER_S  # on a minute boundary
 SPEED = 20.0  # on the virtual clock (run_virtual): no host delay splits a walk at any load
 SCENARIO = Scenario(
