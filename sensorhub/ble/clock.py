@@ -3,6 +3,7 @@ replays and tests see one consistent timeline (DESIGN.md section 3)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -36,11 +37,26 @@ class SystemClock:
         return self._anchor_utc + (monotonic_ns - self._anchor_mono)
 
 
+def loop_monotonic_ns() -> Callable[[], int]:
+    """The running event loop's clock in ns, or the host's monotonic clock outside a loop.
+
+    On a standard loop the two are the same clock; on a virtual-time loop (emulation tests,
+    :mod:`sensorhub.sim.virtual_time`) only the loop's clock agrees with the emulators'.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return time.monotonic_ns
+    return lambda: round(loop.time() * 1e9)
+
+
 class ScaledClock:
     """A clock that runs ``speed`` times faster than real time from ``start_utc_ns``.
 
     Used by the demo and by tests with time-compressed emulated wearables: one second of
-    host time is ``speed`` seconds of (emulated) wearer time.
+    host time is ``speed`` seconds of (emulated) wearer time. Host time is read from
+    ``monotonic`` (ns); by default from the event loop running when the clock is created
+    (:func:`loop_monotonic_ns`), which is where the emulators read their scenario time.
     """
 
     def __init__(
@@ -48,13 +64,13 @@ class ScaledClock:
         *,
         speed: float,
         start_utc_ns: int,
-        monotonic: Callable[[], int] = time.monotonic_ns,
+        monotonic: Callable[[], int] | None = None,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed}")
         self.speed = speed
-        self._monotonic = monotonic
-        self._anchor_mono = monotonic()
+        self._monotonic = monotonic or loop_monotonic_ns()
+        self._anchor_mono = self._monotonic()
         self._start_utc_ns = start_utc_ns
 
     def monotonic_ns(self) -> int:

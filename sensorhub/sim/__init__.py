@@ -25,4 +25,8 @@ that true). Its parts:
 ``fleet``
     :class:`~sensorhub.sim.fleet.SimulatedFleet`: N emulators plus the bindings, backend,
     clock and timing the collector needs to collect from them.
+``virtual_time``
+    :class:`~sensorhub.sim.virtual_time.VirtualTimeLoop`, an event loop whose clock moves only
+    when every task waits for a timer: emulation on it gives the same timeline on any machine,
+    however loaded (the tests run on it).
 """

@@ -486,7 +486,11 @@ class EmulatedWearable:
             if due[1] == "disconnect":
                 await asyncio.sleep(0.05)  # the streaming loop fires it after a frame
                 continue
-            await self._fire_due_faults(self.scenario_elapsed_s())
+            # Slept until it is due: fire it even if the clock reads a hair earlier. A wake-up
+            # within the loop's clock resolution of the due time reads as on time to the loop
+            # but not always to the scenario clock (a float product), and on a virtual clock,
+            # which stands still until every task waits, re-checking would spin forever.
+            await self._fire_due_faults(max(self.scenario_elapsed_s(), due[0]))
 
     def _next_fault(self) -> tuple[float, str] | None:
         pending = sorted(

@@ -15,6 +15,7 @@ from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.faults import FaultSpec
 from sensorhub.sim.fleet import FleetDevice, SimulatedFleet
 from sensorhub.sim.scenario import Scenario
+from sensorhub.sim.virtual_time import run_virtual
 
 START_UTC_NS = 1_790_000_000 * NS_PER_S
 
@@ -68,13 +69,13 @@ def make_session(
 
 
 def run_collect(profiles: Sequence[str], scenario: Scenario, **kwargs: Any) -> list[Collected]:
-    """:func:`collect` on a fresh event loop and air (for module-scoped fixtures)."""
+    """:func:`collect` on a fresh virtual-time event loop and air (module-scoped fixtures)."""
 
     async def main() -> list[Collected]:
         _, results = await collect(VirtualAir(), profiles, scenario, **kwargs)
         return results
 
-    return asyncio.run(main())
+    return run_virtual(main())
 
 
 async def collect(

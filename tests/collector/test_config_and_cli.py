@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sensorhub.cli import main
 from sensorhub.config import DeviceConfig, append_device, load_config, parse_config
 from sensorhub.errors import ConfigError
 from sensorhub.sim.faults import FaultSpec
+from sensorhub.sim.virtual_time import run_virtual
 
 GOOD = """\
 [hub]
@@ -152,8 +154,11 @@ def test_scan_lists_emulated_devices_with_profile_and_rssi(
 
 
 def test_run_simulate_prints_a_json_summary_per_device(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The command's event loop on the virtual clock: its 0.5-s drain after the emulators stop
+    # is then always enough, and "every sample sent arrived" holds on a loaded machine too.
+    monkeypatch.setattr(asyncio, "run", run_virtual)
     db = f"sqlite:///{tmp_path / 'sim.db'}"
     argv = ["run", "--simulate", "gait-check", "--profiles", "open-imu,polar-h10"]
     argv += ["--speed", "60", "--duration", "90", "--faults", "disconnects=2,corrupt=0.02"]

@@ -45,7 +45,9 @@ def test_demo_serves_bouts_and_a_nudge_and_stops_cleanly_on_ctrl_c(
         assert url == f"http://127.0.0.1:{port}/"
         page = browser.new_page()
         page.goto(url)
-        # 30 minutes of sitting at 120x: the nudge comes after ~15 s of real time.
+        # 30 minutes of sitting at 120x: the nudge comes after ~15 s of real time. The demo runs
+        # on the real clock, as a newcomer runs it (the only test here that does), so the
+        # waits are real: 60 s is 4 times what it needs, for a loaded machine.
         page.get_by_text("Movement nudge").wait_for(timeout=60_000)
         page.get_by_text("Current static bout").wait_for(timeout=10_000)
         page.close()

@@ -192,9 +192,10 @@ async def test_streaming_is_paced_by_the_scaled_clock(
         elapsed_s = h10.scenario_elapsed_s()
         sent = list(h10.frames_sent)
     assert sent, "no frame in 0.2 s at 100x"
-    # never ahead of the wearer's time, and not lagging by more than a frame and a bit
+    # never ahead of the wearer's time, and not lagging by more than a frame (on the test
+    # loop's virtual clock no host delay adds to that, whatever the machine's load)
     assert sent[-1].last_sample_time_s <= elapsed_s
-    assert elapsed_s - sent[-1].last_sample_time_s < SAMPLES_PER_FRAME / 50 + 0.1 * SPEED
+    assert elapsed_s - sent[-1].last_sample_time_s < SAMPLES_PER_FRAME / 50
     assert {s.sample_rate_hz for s in sent} == {50}
 
 
