@@ -15,6 +15,8 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
+import signal
 import sys
 from typing import Any
 
@@ -87,6 +89,17 @@ def add_parser(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--summary", metavar="FILE", help="also write the JSON summary here")
     parser.add_argument(
+        "--virtual-clock", action="store_true",
+        help="when simulating: run on a virtual clock, as fast as the CPU allows, with the same "
+        "timeline on any machine however loaded (--speed then only scales the collector's "
+        "timeouts); for tests and trying scenarios quickly",
+    )  # fmt: skip
+    parser.add_argument(
+        "--kill-at", type=float, metavar="MINUTES",
+        help="when simulating: fault injection, the hub kills itself with SIGKILL (no clean "
+        "shutdown) when the wearers' day reaches MINUTES; try the restart with --resume",
+    )  # fmt: skip
+    parser.add_argument(
         "--resume", action="store_true",
         help="when simulating: continue the wearers' day where the stored live state ends, "
         "as bands do that went on while the hub was down (to try a restart after a crash)",
@@ -109,7 +122,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:12s} {minutes:6.1f} min  {scenario.description}")
         return 0
     if args.simulate is not None:
-        summary = asyncio.run(_simulate(args))
+        if args.virtual_clock:
+            from sensorhub.sim.virtual_time import run_virtual
+
+            summary = run_virtual(_simulate(args))
+        else:
+            summary = asyncio.run(_simulate(args))
     else:
         summary = asyncio.run(_collect(args))
     text = json.dumps(summary, indent=2)
@@ -142,6 +160,14 @@ def _summary(hub: Hub, outbox: Outbox, **extra: Any) -> dict[str, Any]:
 
 def _open_outbox(args: argparse.Namespace, db_url: str) -> Outbox:
     return Outbox(args.outbox or outbox_path_for(db_url))
+
+
+async def _kill_at(fleet: Any, at_s: float, speed: float) -> None:
+    """Fault injection: SIGKILL this process when the wearers' day reaches ``at_s``."""
+    await asyncio.sleep(max(0.0, at_s - fleet.scenario_elapsed_s()) / speed)
+    print(f"sensorhub run: --kill-at {at_s / 60:g}: killing the hub (SIGKILL)", file=sys.stderr)
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _stored_scenario_time(
@@ -254,6 +280,9 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
                 file=sys.stderr,
             )
             collect = asyncio.create_task(hub.run())
+            if args.kill_at is not None:
+                crash = asyncio.create_task(_kill_at(fleet, args.kill_at * 60, args.speed))
+                collect.add_done_callback(lambda _task: crash.cancel())
 
             async def drain() -> None:
                 # Stop the emulators first, so that every frame they logged as sent is in
