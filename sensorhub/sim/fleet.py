@@ -1,12 +1,13 @@
 """A fleet of emulated wearables and the bindings, backend and clock to collect from them.
 
-``sensorhub run --simulate`` and the collector tests build a :class:`SimulatedFleet`: one
-emulator per requested profile on one :class:`~sensorhub.sim.backend.VirtualAir`, each with a
-unique name, its profile's default placement, the same scenario (each its own seed) and the
-same fault spec. The collector then runs exactly as for real devices; only the
-:class:`~sensorhub.ble.session.BleakBackend` (the bumble backend bound to the air), the host
-clock (a :class:`~sensorhub.ble.clock.ScaledClock` at the emulation's speed, aligned with the
-wearers' day) and the timing thresholds (scaled by the speed) differ.
+``sensorhub run --simulate`` and the BLE collector tests (tests/ble) build a
+:class:`SimulatedFleet`: one emulator per requested profile on one
+:class:`~sensorhub.sim.backend.VirtualAir`, each with a unique name, its profile's default
+placement, the same scenario (each its own seed) and the same fault spec. The collector then
+runs exactly as for real devices; only the :class:`~sensorhub.ble.session.BleakBackend` (the
+bumble backend bound to the air), the host clock (a :class:`~sensorhub.ble.clock.ScaledClock`
+at the emulation's speed, aligned with the wearers' day) and the timing thresholds (scaled by
+the speed) differ.
 """
 
 from __future__ import annotations

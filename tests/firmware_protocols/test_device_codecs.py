@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fp_support import fuzz_decoder, load_vectors, vector, vector_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from firmware_protocols import infinitime, metawear, thingy52
 from firmware_protocols.errors import DecodeError, EncodeError
+from tests.support.protocols import fuzz_decoder, load_vectors, vector, vector_bytes
 
 i16 = st.integers(-32768, 32767)
 

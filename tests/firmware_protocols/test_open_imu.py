@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fp_support import fuzz_decoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -23,6 +22,7 @@ from firmware_protocols.open_imu import (
     ImuResultCode,
     ImuStatus,
 )
+from tests.support.protocols import fuzz_decoder
 
 SPEC = Path(open_imu.__file__).with_name("OPEN_IMU_SPEC.md")
 #: the worked example of spec section 2

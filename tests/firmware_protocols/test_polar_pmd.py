@@ -7,7 +7,6 @@ import struct
 
 import numpy as np
 import pytest
-from fp_support import fuzz_decoder, vector, vector_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -39,6 +38,7 @@ from firmware_protocols.polar_pmd import (
     sample_times_ns,
     settings_factor,
 )
+from tests.support.protocols import fuzz_decoder, load_vectors, vector, vector_bytes
 
 # ----------------------------------------------------------------------- research vectors
 
@@ -181,11 +181,9 @@ def test_vector_feature_read() -> None:
 
 
 def test_documented_get_and_stop_commands() -> None:
-    cmds = next(
-        d
-        for d in __import__("fp_support").load_vectors()["documented_not_run"]
-        if d["protocol"] == "Polar PMD"
-    )["commands"]
+    cmds = next(d for d in load_vectors()["documented_not_run"] if d["protocol"] == "Polar PMD")[
+        "commands"
+    ]
     get = PmdControlPointRequest(ControlPointOp.GET_MEASUREMENT_SETTINGS, MeasurementType.ACC)
     stop = PmdControlPointRequest(ControlPointOp.STOP_MEASUREMENT, MeasurementType.ACC)
     assert encode_control_point_request(get).hex() == cmds["get_acc_settings"]

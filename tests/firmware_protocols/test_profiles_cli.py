@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fp_support import REPO_ROOT, load_vectors, vector_bytes
 
 import firmware_protocols
 from firmware_protocols import (
@@ -29,6 +28,7 @@ from firmware_protocols.errors import DecodeError
 from firmware_protocols.profiles import PROFILES, get_profile, match_profile
 from sensorhub.cli import decode as decode_cli
 from sensorhub.cli import devices as devices_cli
+from tests.support.protocols import REPO_ROOT, load_vectors, vector_bytes
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PLACEMENTS = {"wrist", "lower_back", "hip", "thigh", "chest", "pocket", "foot"}

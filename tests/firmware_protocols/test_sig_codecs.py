@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fp_support import fuzz_decoder, vector, vector_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +34,7 @@ from firmware_protocols.sig import (
     encode_rsc_measurement,
     encode_utf8_string,
 )
+from tests.support.protocols import fuzz_decoder, vector, vector_bytes
 
 
 def test_uuids_are_full_lowercase() -> None:

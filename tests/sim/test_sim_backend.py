@@ -14,7 +14,17 @@ from bleak.exc import (
     BleakGATTProtocolErrorCode,
 )
 from bleak_retry_connector import establish_connection
-from sim_support import (
+
+from sensorhub.sim.backend import (
+    REQUESTED_ATT_MTU,
+    AirRequiredError,
+    BumbleClient,
+    BumbleScanner,
+    UnsupportedOperationError,
+    VirtualAir,
+    WrongAirError,
+)
+from tests.support.sim import (
     ALERT_LEVEL,
     ALERT_SERVICE,
     BAND_NAME,
@@ -25,16 +35,6 @@ from sim_support import (
     VENDOR_STREAM,
     TinyBand,
     wait_until,
-)
-
-from sensorhub.sim.backend import (
-    REQUESTED_ATT_MTU,
-    AirRequiredError,
-    BumbleClient,
-    BumbleScanner,
-    UnsupportedOperationError,
-    VirtualAir,
-    WrongAirError,
 )
 
 

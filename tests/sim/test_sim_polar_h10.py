@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
-from sim_support import wait_until
 
 from firmware_protocols.polar_pmd import (
     PMD_CONTROL_POINT_UUID,
@@ -40,6 +39,7 @@ from firmware_protocols.sig import (
 from sensorhub.sim.backend import BumbleClient, BumbleScanner, VirtualAir
 from sensorhub.sim.polar_h10 import SAMPLES_PER_FRAME, EmulatedPolarH10
 from sensorhub.sim.scenario import SCENARIOS, Scenario, Segment
+from tests.support.sim import wait_until
 
 NAME = "Polar H10 0E2E0001"
 #: 100 scenario seconds per real second: 100 Hz ACC gives ~280 frames per real second.

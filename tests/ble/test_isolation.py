@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import numpy as np
 import pytest
-from collector_support import START_UTC_NS, Collected, make_session
-from sim_support_wait import wait_until
 
 from firmware_protocols.sig import AlertLevel
 from sensorhub.ble.drivers import NudgeOutcome
@@ -24,6 +22,8 @@ from sensorhub.model import NS_PER_S, SampleBlock
 from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS
+from tests.support.collector import START_UTC_NS, Collected, make_session
+from tests.support.sim import wait_until
 
 SPEED = 20.0
 

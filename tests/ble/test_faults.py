@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from collector_support import START_UTC_NS, Collected, run_collect
 
 from sensorhub.model import NS_PER_S
 from sensorhub.sim.faults import FaultSpec
 from sensorhub.sim.scenario import Scenario, Segment
 from sensorhub.sim.wearables import truth_gaps_s
+from tests.support.collector import START_UTC_NS, Collected, run_collect
 
 
 def day(minutes: float, seed: int = 21) -> Scenario:

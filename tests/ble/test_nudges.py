@@ -12,14 +12,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from collector_support import START_UTC_NS, Collected, make_session
-from sim_support_wait import wait_until
-
 from firmware_protocols.sig import AlertLevel
 from sensorhub.ble.drivers import NudgeOutcome
 from sensorhub.sim.backend import VirtualAir
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS
+from tests.support.collector import START_UTC_NS, Collected, make_session
+from tests.support.sim import wait_until
 
 Setup = Callable[[SimulatedFleet], None]
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 
 import pytest
-from collector_support import START_UTC_NS, Collected, make_session
 
 from dashboard import views
 from sensorhub.service import Hub, NudgeDispatcher, WriteOutbox
@@ -21,6 +20,7 @@ from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS, Scenario, Segment
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import DeviceView, Outbox, Store, outbox_path_for
+from tests.support.collector import START_UTC_NS, Collected, make_session
 
 # On the virtual clock the hour costs ~20 s of CPU at any speed; beside two CPU burners on a
 # 2-core machine it took 70 s. Slowness cannot change the result, only a hang should fail it:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from collector_support import START_UTC_NS, Collected, run_collect
 from numpy.typing import NDArray
 
 from sensorhub.model import NS_PER_S
 from sensorhub.sim.base import TruthFrame
 from sensorhub.sim.fleet import FLEET_ORDER
 from sensorhub.sim.scenario import Scenario, Segment
+from tests.support.collector import START_UTC_NS, Collected, run_collect
 
 SPEED = 25.0
 SCENARIO = Scenario(
