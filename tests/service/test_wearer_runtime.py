@@ -160,11 +160,10 @@ def test_a_database_outage_loses_nothing(
     assert nudges[0].delivery == "dashboard-only"  # no band to buzz in this test
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # it makes the outage
 def test_rows_left_by_a_shutdown_with_the_database_down_are_written_at_the_next_start(
-    postgres_admin: str, db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the outage is made by the PostgreSQL server")
     data = blocks()[:100]
     store = Store.open(db_url)
     store.repository.ensure_wearer("w1", "Ada")
