@@ -45,7 +45,6 @@ import asyncio
 import heapq
 import itertools
 import os
-import resource
 import struct
 import tempfile
 import time
@@ -91,8 +90,11 @@ DEVICES: Final = (
 )
 #: One wearer per profile by default (see "Cost" above).
 DEFAULT_WEARERS: Final = 3
-#: RSS growth allowed from the end of day 1 to the end of day 7 (see ``_bound_note``).
-RSS_BOUND_MB: Final = 20.0
+#: RSS growth allowed from the end of day 1 to the end of day 7: a base for what settles
+#: (SQLite page caches of the outbox and of the pool's connections, up to 2 MB each; the
+#: worker threads' allocator arenas) plus an allowance per wearer (see ``_bound_note``).
+RSS_BASE_MB: Final = 4.0
+RSS_PER_WEARER_MB: Final = 2.0
 #: Monday 2026-11-23 00:00 UTC: the week starts at midnight, so quiet hours (21-08) and
 #: nudging hours alternate as on a real week.
 START_UTC_NS: Final = 1_795_392_000 * NS_PER_S
@@ -103,13 +105,18 @@ YIELD_EVERY: Final = 8
 MAX_LAG_S: Final = 60.0
 
 
-def _bound_note() -> str:
+def rss_bound_mb(wearers: int) -> float:
+    """RSS growth allowed from day 1 to day 7 for ``wearers`` wearers."""
+    return RSS_BASE_MB + RSS_PER_WEARER_MB * wearers
+
+
+def _bound_note(wearers: int) -> str:
     return (
-        f"RSS growth day 1 -> day 7 < {RSS_BOUND_MB:g} MB: a leak of one small record per "
-        "epoch (~200 B) per wearer over six days of eight wearers is ~14 MB, and one step "
-        "time kept per step (the old pipeline bug, ~36 B per step as a Python int, "
-        "~100,000 steps per IMU wearer per week here) is ~25 MB; allocator noise "
-        "(pymalloc arenas, SQLite page caches) stays within a few MB"
+        f"growth day 1 -> 7 < {RSS_BASE_MB:g} MB + {RSS_PER_WEARER_MB:g} MB per wearer = "
+        f"{rss_bound_mb(wearers):g} MB. The base covers caches that settle; the allowance "
+        "is below what a leak on the live path costs over six days: the old pipeline bug "
+        "(one step array kept per walking second, ~120 B, 13 % of office-day walking) ~8 MB "
+        "per IMU wearer, one 400-B record kept per epoch ~3.5 MB per wearer"
     )
 
 
@@ -452,6 +459,7 @@ async def _run(profiles: tuple[str, ...], days: float) -> dict[str, object]:
     handler_errors = sum(s.counters.handler_errors for s in hub.sessions)
     day1, last = _rss_at(soak.checks, 1.0), soak.checks[-1][1]
     growth = last - day1
+    bound = rss_bound_mb(len(profiles))
     full = days >= DAYS
     minutes = round(days * 24 * 60)
     return {
@@ -472,10 +480,10 @@ async def _run(profiles: tuple[str, ...], days: float) -> dict[str, object]:
         "rss_growth_mb": round(growth, 1),
         "rss_slope_mb_per_day": round(_slope_mb_per_day(soak.checks), 2),
         "rss_max_mb": round(max(r for _, r in soak.checks), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_growth_day4_to_end_mb": round(last - _rss_at(soak.checks, 4.0), 1),
         "rss_every_6h_mb": [round(r, 1) for _, r in soak.checks],
-        "rss_bound_mb": RSS_BOUND_MB,
-        "rss_bound_why": _bound_note(),
+        "rss_bound_mb": bound,
+        "rss_bound_why": _bound_note(len(profiles)),
         "db_mb": round(db_mb, 1),
         "outbox_pending": pending,
         "epochs_stored": epochs,
@@ -491,7 +499,7 @@ async def _run(profiles: tuple[str, ...], days: float) -> dict[str, object]:
             "refused": hub.writer.stats.refused,
             "write_errors": hub.writer.stats.write_errors,
         },
-        "pass": full and growth < RSS_BOUND_MB and pending == 0,
+        "pass": full and growth < bound and pending == 0,
     }
 
 
@@ -515,7 +523,8 @@ def main() -> dict[str, object]:
     print(
         f"   RSS day 1 {r['rss_day1_mb']} MB -> end {r['rss_end_mb']} MB "
         f"(growth {r['rss_growth_mb']} MB, slope after day 1 {r['rss_slope_mb_per_day']} "
-        f"MB/day, bound < {RSS_BOUND_MB:g} MB); start {r['rss_start_mb']} MB"
+        f"MB/day, day 4 -> end {r['rss_growth_day4_to_end_mb']} MB; bound < "
+        f"{r['rss_bound_mb']:g} MB); start {r['rss_start_mb']} MB"
     )
     print(
         f"   database {r['db_mb']} MB: {r['epochs_stored']:,} epochs "
