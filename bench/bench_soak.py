@@ -13,8 +13,9 @@ recordings are then **replayed in a loop** for a week into a hub built by
   its ``RESYNC`` flag (the stream did not restart). The fields are patched in place; each
   patched frame decodes to the original frame with only those fields changed (checked for
   the first turn). The foot pod's frames carry no time (the host stamps them);
-* the host clock is a :class:`ReplayClock` that shows each notification's recorded arrival
-  time advanced by the same loops, so the sessions' clock mapping sees a week of real time;
+* the host clock is a :class:`ReplayClock` that shows each notification's arrival time
+  advanced by the same loops (an IMU frame arrives when its last sample was taken, the foot
+  pod's measurements when they were recorded), so the sessions' clock mapping sees a week;
 * every notification goes through :meth:`DeviceSession.on_notification` (stamp, bounded
   queue) and the session's own consumer (:meth:`DeviceSession.consume`: decode, continuity,
   clock mapping, SampleBlock); everything after that is production code:
@@ -28,9 +29,10 @@ session is connected, so it would store nothing) and reconnects.
 
 Resident memory (``VmRSS`` of ``/proc/self/status``; ``ru_maxrss`` is a high-water mark) is
 read every simulated 6 h. The figures: RSS at the end of day 1 and day 7, the least-squares
-slope per simulated day after day 1 (day 1 is warm-up: every code path has run, allocator
-arenas and caches have grown to their working size), the database's size, what is left in
-the outbox (must be 0), the events and one-minute epochs stored, wall and CPU time.
+slope per simulated day after day 1 (day 1 is warm-up: every code path has run) and the
+growth from day 4 (caches that settle have settled by then; a leak still grows), the
+database's size, what is left in the outbox (must be 0), the events and one-minute epochs
+stored, wall and CPU time.
 
 Cost. The live pipeline analyses one 1-s frame per call at about 1 ms of CPU, so a week is
 about 11 CPU-minutes per IMU wearer on this project's 2-core machine, and the issue's eight
@@ -58,6 +60,7 @@ from bleak import BleakClient, BleakScanner
 from sqlalchemy import text
 
 from firmware_protocols import open_imu, polar_pmd
+from firmware_protocols.profiles import get_profile
 from sensorhub.ble.drivers import driver_for
 from sensorhub.ble.session import BleakBackend, DeviceSession
 from sensorhub.ble.streams import FrameDecoder
@@ -115,7 +118,7 @@ def _bound_note(wearers: int) -> str:
         f"growth day 1 -> 7 < {RSS_BASE_MB:g} MB + {RSS_PER_WEARER_MB:g} MB per wearer = "
         f"{rss_bound_mb(wearers):g} MB. The base covers caches that settle; the allowance "
         "is below what a leak on the live path costs over six days: the old pipeline bug "
-        "(one step array kept per walking second, ~120 B, 13 % of office-day walking) ~8 MB "
+        "(one step array kept per walking second, ~134 B, 13 % of office-day walking) ~9 MB "
         "per IMU wearer, one 400-B record kept per epoch ~3.5 MB per wearer"
     )
 
@@ -334,8 +337,6 @@ def _config(profiles: tuple[str, ...], db_url: str) -> HubConfig:
 
 
 def _placement(profile: str) -> str:
-    from firmware_protocols.profiles import get_profile
-
     return get_profile(profile).default_placement
 
 
