@@ -162,10 +162,10 @@ def backend_for(backend: BleakBackend, adapter: str | None) -> BleakBackend:
 
 
 def _resume_state(
-    wearer_id: str, repository: Repository, outbox: Outbox
+    wearer_id: str, repository: Repository, in_outbox: LiveRecord | None
 ) -> tuple[LiveRecord | None, list[NudgeRecord]]:
     """The newest stored live state of a wearer (outbox or database) and its recent nudges."""
-    candidates = [outbox.live_states().get(wearer_id)]
+    candidates = [in_outbox]
     try:
         candidates.append(repository.live_state(wearer_id))
     except StorageError as exc:
@@ -213,8 +213,9 @@ def build_hub(
                 pass
     sessions: list[DeviceSession] = []
     runtimes: list[WearerRuntime] = []
+    in_outbox = outbox.live_states()  # read once, not once per wearer
     for roles in assign_roles(config):
-        live, nudges = _resume_state(roles.wearer.id, repository, outbox)
+        live, nudges = _resume_state(roles.wearer.id, repository, in_outbox.get(roles.wearer.id))
         runtime = WearerRuntime(roles, writer, dispatcher.submit, resume=live, recent_nudges=nudges)
         runtimes.append(runtime)
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)

@@ -111,13 +111,12 @@ class WearerRuntime:
             wearer_records = self._wearer_records(self._imu_events(out.events), out.epochs)
             if wearer_records is not None:
                 records.append(wearer_records)
-            still = out.live.still_since_ns
             decision = self.nudges.update(
                 now_ns=block.end_ns,
                 bout=out.live.bout,
                 posture=out.live.posture,
                 worn=out.live.worn,
-                motionless_s=0.0 if still is None else max(0.0, (block.end_ns - still) / NS_PER_S),
+                motionless_s=self.pipeline.motionless_s(block.end_ns),
             )
             nudge = None if decision is None else self._nudge_record(decision, block.end_ns)
             if nudge is not None:

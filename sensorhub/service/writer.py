@@ -159,16 +159,11 @@ class WriteOutbox:
             except StorageError as exc:
                 if not _refused(exc):
                     raise  # unreachable, full, read-only: an outage, retried as it is
-                if len(entries) == 1:
-                    self._set_aside(entries[0].seq)
-                    return 1
-                if len(entries) > 1:
-                    # find the record that is refused: write them one by one
-                    for entry in entries:
-                        self._write_or_set_aside(entry.seq, entry.record)
-                    self.outbox.remove([e.seq for e in entries])
-                    return len(entries)
-                raise
+                # find the refused record(s): write one by one, set aside what is refused
+                for entry in entries:
+                    self._write_or_set_aside(entry.seq, entry.record)
+                self.outbox.remove([e.seq for e in entries])
+                return len(entries)
             self.outbox.remove([e.seq for e in entries])
             self.stats.written += len(entries)
             moved += len(entries)
