@@ -1,9 +1,11 @@
 """Storage adapter: SQLAlchemy models, migrations, the write path and the read path.
 
 ``Store.open(url)`` is the one way in: it creates the engine with the per-backend settings,
-brings the schema to the newest migration and hands out a :class:`Repository` (writes) and
-:class:`Queries` (reads). ``Store.open_read_only(url)`` is the dashboard's: it never creates,
-migrates or writes. Every URL shown in a message goes through :func:`redact_url`.
+brings the schema to the newest migration and hands out a :class:`Repository` (writes),
+:class:`Queries` (reads, each for a viewer: see ``queries``) and :class:`Accounts` (the care
+circle: accounts, shares, audit log). ``Store.open_read_only(url)`` is the dashboard's data
+door: it never creates, migrates or writes. Every URL shown in a message goes through
+:func:`redact_url`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from sensorhub.errors import StorageError
+from sensorhub.store.accounts import (
+    Accounts,
+    Action,
+    AuditEntry,
+    LoginRefusedError,
+    ShareView,
+    UserView,
+)
 from sensorhub.store.database import (
     DB_URL_ENV,
     create_db_engine,
@@ -57,6 +67,7 @@ class Store:
         self.engine = engine
         self.repository = Repository(engine)
         self.queries = Queries(engine)
+        self.accounts = Accounts(engine)
 
     @classmethod
     def open(cls, url: str = DEFAULT_DB_URL, *, upgrade: bool = True) -> Store:
@@ -110,12 +121,16 @@ class Store:
 __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_URL",
+    "Accounts",
+    "Action",
+    "AuditEntry",
     "DeviceRecord",
     "DeviceView",
     "EpochView",
     "EventView",
     "LiveRecord",
     "LiveView",
+    "LoginRefusedError",
     "NudgeRecord",
     "NudgeView",
     "Outbox",
@@ -123,7 +138,9 @@ __all__ = [
     "Queries",
     "Record",
     "Repository",
+    "ShareView",
     "Store",
+    "UserView",
     "WearerRecords",
     "WearerView",
     "database_url",

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -157,13 +159,84 @@ class LiveStateRow(Base):
     still_since_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
+class UserRow(Base):
+    """A person who logs in to the dashboard (unique id; HIPAA 164.312(a)(2)(i))."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    #: argon2id hash (PHC string); None for an account that logs in through OIDC only
+    password_hash: Mapped[str | None] = mapped_column(String(400), default=None)
+    #: the wearer this account is (a wearer who logs in themselves); one account per wearer
+    wearer_id: Mapped[str | None] = mapped_column(
+        ForeignKey("wearer.id"), unique=True, default=None
+    )
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: failed logins since the last successful one (lockout with backoff)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class ShareRow(Base):
+    """A wearer's consent that one account sees some scopes of their data."""
+
+    __tablename__ = "share"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"), index=True)
+    grantee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("app_user.id"), index=True)
+    #: comma-separated scope names (sensorhub.access.Scope), sorted
+    scopes: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[dt.datetime]
+    #: who granted it: the wearer's own account, or an admin on the wearer's behalf
+    granted_by: Mapped[str] = mapped_column(String(200))
+    #: "wearer" when the wearer granted it, else the documented basis of an admin's grant
+    basis: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    __table_args__ = (Index("ix_share_grantee_wearer", "grantee_id", "wearer_id"),)
+
+
+class AuditRow(Base):
+    """One entry of the append-only audit log (HIPAA 164.312(b) audit controls).
+
+    Triggers (migration 0003) refuse UPDATE and DELETE on both backends, and TRUNCATE on
+    PostgreSQL: the application can only insert. ``wearer_id`` is not a foreign key, so the
+    log keeps its entries, and the record of the deletion, when a wearer's data is deleted.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime]
+    #: the account's username, or "cli:<os user>" for the command line
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    wearer_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_audit_wearer_at", "wearer_id", "at"),)
+
+
 __all__ = [
+    "AuditRow",
     "Base",
     "DeviceRow",
     "EpochRow",
     "EventRow",
     "LiveStateRow",
     "NudgeRow",
+    "ShareRow",
+    "UserRow",
     "UtcDateTime",
     "WearerRow",
 ]

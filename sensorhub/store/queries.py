@@ -1,5 +1,14 @@
 """The read path: what the dashboard, reports and caregivers may see.
 
+Every read takes the viewer it is made for, and access is checked in the same transaction
+as the read: a :class:`~sensorhub.access.Viewer` gets only the wearers and scopes that are
+theirs (their own wearer) or shared with them by an active share of an enabled account, so a
+revocation, an expiry or a disabled account takes effect on the next query. Administrators
+see the wearer list and device health (the ``devices`` scope of every wearer), no health
+data unless shared. An :class:`~sensorhub.store.operator.Operator` (the hub, the command
+line) reads everything. A read outside the viewer's scopes returns nothing (an empty list or
+None), exactly as if there were no data.
+
 Results are plain frozen dataclasses; ORM rows never leave this package.
 """
 
@@ -10,13 +19,27 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sensorhub.access import ALL_SCOPES, Scope, Viewer, scope_of_event
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
-from sensorhub.store.models import DeviceRow, EpochRow, EventRow, LiveStateRow, NudgeRow, WearerRow
+from sensorhub.store.models import (
+    DeviceRow,
+    EpochRow,
+    EventRow,
+    LiveStateRow,
+    NudgeRow,
+    ShareRow,
+    UserRow,
+    WearerRow,
+)
+from sensorhub.store.operator import Operator
+
+#: Who a read is for.
+Reader = Viewer | Operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +49,8 @@ class WearerView:
     id: str
     display_name: str
     timezone: str
+    #: what the viewer may see of this wearer
+    scopes: frozenset[Scope] = ALL_SCOPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,120 +139,242 @@ class EpochView:
     worn: bool
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class Queries:
-    """Read access to a sensorhub database."""
+    """Read access to a sensorhub database, filtered for the viewer of each read."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, clock: Any = _utcnow) -> None:
         self._engine = engine
+        self._clock = clock
 
-    def _read(self, statement: Any) -> list[Any]:
+    def _read(self, reader: Reader, wearer_id: str | None, work: Any) -> Any:
+        """Run ``work(session, access)`` in one transaction; ``access`` maps wearer -> scopes."""
         try:
             with Session(self._engine) as session:
-                return list(session.scalars(statement))
+                access = self._access(session, reader, wearer_id)
+                return work(session, access)
         except SQLAlchemyError as exc:
             raise StorageError(
                 f"reading from the database failed: {exc.__class__.__name__}: {describe_error(exc)}"
             ) from exc
 
-    def wearers(self) -> list[WearerView]:
-        """All wearers, by display name."""
-        rows = self._read(select(WearerRow).order_by(WearerRow.display_name))
-        return [WearerView(r.id, r.display_name, r.timezone) for r in rows]
-
-    def live(self, wearer_id: str) -> LiveView | None:
-        """The wearer's live state, or None if nothing has been collected yet."""
-        rows = self._read(select(LiveStateRow).where(LiveStateRow.wearer_id == wearer_id))
-        if not rows:
+    def _access(
+        self, session: Session, reader: Reader, wearer_id: str | None
+    ) -> dict[str, frozenset[Scope]] | None:
+        """The scopes the reader has per wearer (None: every scope of every wearer)."""
+        if isinstance(reader, Operator):
             return None
-        r = rows[0]
-        return LiveView(
-            r.posture,
-            r.bout_posture,
-            r.bout_start_at,
-            r.device_time_at,
-            r.updated_at,
-            r.still_since_at,
+        user_id = _user_uuid(reader.user_id)
+        user = None if user_id is None else session.get(UserRow, user_id)
+        if user is None or user.disabled:
+            return {}
+        access: dict[str, set[Scope]] = {}
+        if user.role == "admin":
+            stmt = select(WearerRow.id)
+            if wearer_id is not None:
+                stmt = stmt.where(WearerRow.id == wearer_id)
+            for wid in session.scalars(stmt):
+                access.setdefault(wid, set()).add(Scope.DEVICES)
+        if user.wearer_id is not None and wearer_id in (None, user.wearer_id):
+            access.setdefault(user.wearer_id, set()).update(ALL_SCOPES)
+        now = self._clock()
+        shares = select(ShareRow.wearer_id, ShareRow.scopes).where(
+            ShareRow.grantee_id == user.id,
+            ShareRow.revoked_at.is_(None),
+            or_(ShareRow.expires_at.is_(None), ShareRow.expires_at > now),
         )
+        if wearer_id is not None:
+            shares = shares.where(ShareRow.wearer_id == wearer_id)
+        for wid, stored in session.execute(shares):
+            access.setdefault(wid, set()).update(Scope(name) for name in stored.split(",") if name)
+        return {wid: frozenset(scopes) for wid, scopes in access.items()}
+
+    @staticmethod
+    def _may(access: dict[str, frozenset[Scope]] | None, wearer_id: str, scope: Scope) -> bool:
+        return access is None or scope in access.get(wearer_id, frozenset())
+
+    def scopes(self, reader: Reader, wearer_id: str) -> frozenset[Scope]:
+        """What the reader may see of one wearer (empty: nothing)."""
+
+        def work(_: Session, access: dict[str, frozenset[Scope]] | None) -> frozenset[Scope]:
+            return ALL_SCOPES if access is None else access.get(wearer_id, frozenset())
+
+        result: frozenset[Scope] = self._read(reader, wearer_id, work)
+        return result
+
+    def wearers(self, reader: Reader) -> list[WearerView]:
+        """The wearers the reader may see anything of, by display name (then id)."""
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[WearerView]:
+            stmt = select(WearerRow).order_by(WearerRow.display_name, WearerRow.id)
+            if access is not None:
+                if not access:
+                    return []
+                stmt = stmt.where(WearerRow.id.in_(list(access)))
+            return [
+                WearerView(
+                    r.id,
+                    r.display_name,
+                    r.timezone,
+                    ALL_SCOPES if access is None else access[r.id],
+                )
+                for r in session.scalars(stmt)
+            ]
+
+        result: list[WearerView] = self._read(reader, None, work)
+        return result
+
+    def live(self, reader: Reader, wearer_id: str) -> LiveView | None:
+        """The wearer's live state (scope ``status``), or None if none (or not shared)."""
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> LiveView | None:
+            if not self._may(access, wearer_id, Scope.STATUS):
+                return None
+            r = session.get(LiveStateRow, wearer_id)
+            if r is None:
+                return None
+            return LiveView(
+                r.posture,
+                r.bout_posture,
+                r.bout_start_at,
+                r.device_time_at,
+                r.updated_at,
+                r.still_since_at,
+            )
+
+        result: LiveView | None = self._read(reader, wearer_id, work)
+        return result
 
     def events(
         self,
+        reader: Reader,
         wearer_id: str,
         kind: str,
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
     ) -> list[EventView]:
-        """Events of one kind that end after ``since`` and start before ``until``, by start."""
-        stmt = select(EventRow).where(EventRow.wearer_id == wearer_id, EventRow.kind == kind)
-        if since is not None:
-            stmt = stmt.where(EventRow.end_at >= since)
-        if until is not None:
-            stmt = stmt.where(EventRow.start_at < until)
-        rows = self._read(stmt.order_by(EventRow.start_at))
-        return [EventView(r.id, r.kind, r.start_at, r.end_at, r.posture, r.data) for r in rows]
+        """Events of one kind that end after ``since`` and start before ``until``, by start.
+
+        Falls need the ``falls`` scope, gait bouts ``gait``, every other kind ``activity``.
+        """
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[EventView]:
+            if not self._may(access, wearer_id, scope_of_event(kind)):
+                return []
+            stmt = select(EventRow).where(EventRow.wearer_id == wearer_id, EventRow.kind == kind)
+            if since is not None:
+                stmt = stmt.where(EventRow.end_at >= since)
+            if until is not None:
+                stmt = stmt.where(EventRow.start_at < until)
+            return [
+                EventView(r.id, r.kind, r.start_at, r.end_at, r.posture, r.data)
+                for r in session.scalars(stmt.order_by(EventRow.start_at))
+            ]
+
+        result: list[EventView] = self._read(reader, wearer_id, work)
+        return result
 
     def nudges(
         self,
+        reader: Reader,
         wearer_id: str,
         *,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
     ) -> list[NudgeView]:
-        """Nudges sent to the wearer in [since, until), oldest first."""
-        stmt = select(NudgeRow).where(NudgeRow.wearer_id == wearer_id)
-        if since is not None:
-            stmt = stmt.where(NudgeRow.sent_at >= since)
-        if until is not None:
-            stmt = stmt.where(NudgeRow.sent_at < until)
-        rows = self._read(stmt.order_by(NudgeRow.sent_at))
-        return [
-            NudgeView(
-                r.id,
-                r.sent_at,
-                r.reason,
-                r.bout_start_at,
-                r.bout_duration_s,
-                r.level,
-                r.message,
-                r.exercise_id,
-                r.channel,
-                r.delivery,
-            )
-            for r in rows
-        ]
+        """Nudges sent to the wearer in [since, until), oldest first (scope ``activity``)."""
 
-    def devices(self, wearer_id: str | None = None) -> list[DeviceView]:
-        """Devices (of one wearer, or all), by name."""
-        stmt = select(DeviceRow)
-        if wearer_id is not None:
-            stmt = stmt.where(DeviceRow.wearer_id == wearer_id)
-        rows = self._read(stmt.order_by(DeviceRow.name))
-        return [
-            DeviceView(
-                r.address,
-                r.wearer_id,
-                r.profile,
-                r.name,
-                r.placement,
-                r.battery_pct,
-                r.last_seen_at,
-                dict(r.counters),
-            )
-            for r in rows
-        ]
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[NudgeView]:
+            if not self._may(access, wearer_id, Scope.ACTIVITY):
+                return []
+            stmt = select(NudgeRow).where(NudgeRow.wearer_id == wearer_id)
+            if since is not None:
+                stmt = stmt.where(NudgeRow.sent_at >= since)
+            if until is not None:
+                stmt = stmt.where(NudgeRow.sent_at < until)
+            return [
+                NudgeView(
+                    r.id,
+                    r.sent_at,
+                    r.reason,
+                    r.bout_start_at,
+                    r.bout_duration_s,
+                    r.level,
+                    r.message,
+                    r.exercise_id,
+                    r.channel,
+                    r.delivery,
+                )
+                for r in session.scalars(stmt.order_by(NudgeRow.sent_at))
+            ]
 
-    def epochs(self, wearer_id: str, *, since: dt.datetime, until: dt.datetime) -> list[EpochView]:
-        """Epoch summaries in [since, until), oldest first."""
-        stmt = (
-            select(EpochRow)
-            .where(
-                EpochRow.wearer_id == wearer_id,
-                EpochRow.start_at >= since,
-                EpochRow.start_at < until,
+        result: list[NudgeView] = self._read(reader, wearer_id, work)
+        return result
+
+    def devices(self, reader: Reader, wearer_id: str | None = None) -> list[DeviceView]:
+        """Devices (of one wearer, or of every wearer the reader may see), by name.
+
+        Scope ``devices``; administrators see every wearer's devices.
+        """
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[DeviceView]:
+            stmt = select(DeviceRow)
+            if wearer_id is not None:
+                stmt = stmt.where(DeviceRow.wearer_id == wearer_id)
+            if access is not None:
+                allowed = [w for w, scopes in access.items() if Scope.DEVICES in scopes]
+                if not allowed:
+                    return []
+                stmt = stmt.where(DeviceRow.wearer_id.in_(allowed))
+            return [
+                DeviceView(
+                    r.address,
+                    r.wearer_id,
+                    r.profile,
+                    r.name,
+                    r.placement,
+                    r.battery_pct,
+                    r.last_seen_at,
+                    dict(r.counters),
+                )
+                for r in session.scalars(stmt.order_by(DeviceRow.name, DeviceRow.address))
+            ]
+
+        result: list[DeviceView] = self._read(reader, wearer_id, work)
+        return result
+
+    def epochs(
+        self, reader: Reader, wearer_id: str, *, since: dt.datetime, until: dt.datetime
+    ) -> list[EpochView]:
+        """Epoch summaries in [since, until), oldest first (scope ``activity``)."""
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[EpochView]:
+            if not self._may(access, wearer_id, Scope.ACTIVITY):
+                return []
+            stmt = (
+                select(EpochRow)
+                .where(
+                    EpochRow.wearer_id == wearer_id,
+                    EpochRow.start_at >= since,
+                    EpochRow.start_at < until,
+                )
+                .order_by(EpochRow.start_at)
             )
-            .order_by(EpochRow.start_at)
-        )
-        return [
-            EpochView(r.start_at, r.duration_s, r.posture, r.enmo_mg, r.steps, r.worn)
-            for r in self._read(stmt)
-        ]
+            return [
+                EpochView(r.start_at, r.duration_s, r.posture, r.enmo_mg, r.steps, r.worn)
+                for r in session.scalars(stmt)
+            ]
+
+        result: list[EpochView] = self._read(reader, wearer_id, work)
+        return result
+
+
+def _user_uuid(user_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(user_id)
+    except ValueError:
+        return None

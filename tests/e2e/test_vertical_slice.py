@@ -26,6 +26,7 @@ from sensorhub.model import NS_PER_S
 from sensorhub.sim.scenario import SCENARIOS
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import EventView, NudgeView, Outbox, Store, outbox_path_for, utc_from_ns
+from tests.support.readers import OPERATOR
 
 pytestmark = pytest.mark.e2e
 
@@ -75,8 +76,8 @@ async def _drive(db_url: str) -> SliceRun:
             received = wearer.session.counters.samples
         return SliceRun(
             db_url=db_url,
-            bouts=store.queries.events(DEMO_WEARER_ID, "static_bout"),
-            nudges=store.queries.nudges(DEMO_WEARER_ID),
+            bouts=store.queries.events(OPERATOR, DEMO_WEARER_ID, "static_bout"),
+            nudges=store.queries.nudges(OPERATOR, DEMO_WEARER_ID),
             alerts=alerts,
             samples_sent=sent,
             samples_received=received,

@@ -21,6 +21,7 @@ from sensorhub.sim.scenario import SCENARIOS, Scenario, Segment
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import DeviceView, Outbox, Store, outbox_path_for
 from tests.support.collector import START_UTC_NS, Collected, make_session
+from tests.support.readers import OPERATOR
 
 # On the virtual clock the hour costs ~20 s of CPU at any speed; beside two CPU burners on a
 # 2-core machine it took 70 s. Slowness cannot change the result, only a hang should fail it:
@@ -76,7 +77,7 @@ async def _run(db_url: str) -> tuple[list[Collected], list[DeviceView]]:
             collect.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await collect
-        return results, store.queries.devices()
+        return results, store.queries.devices(OPERATOR, OPERATOR)
     finally:
         store.close()
 

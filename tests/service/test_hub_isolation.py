@@ -21,6 +21,7 @@ from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import Outbox, Store
+from tests.support.readers import OPERATOR
 
 START_UTC_NS = 1_790_000_040 * NS_PER_S
 ABSENT_S = 12 * 3600.0
@@ -72,7 +73,7 @@ def test_a_band_absent_for_12_hours_does_not_stop_a_fall_from_being_stored(
 ) -> None:
     store, seen = run_virtual(_run(tmp_path))
     try:
-        falls = store.queries.events(str(seen["wearer"]), "fall")
+        falls = store.queries.events(OPERATOR, str(seen["wearer"]), "fall")
     finally:
         store.close()
     assert int(seen["failures_before_stream"]) > 1024  # past the old overflow

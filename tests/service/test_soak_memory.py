@@ -23,6 +23,7 @@ from sensorhub.pipeline import Pipeline, PipelineOutput
 from sensorhub.service import NudgeDispatcher, WearerDevices, WearerRuntime, WriteOutbox
 from sensorhub.sim.scenario import MotionGenerator, Scenario, Segment
 from sensorhub.store import Outbox, Store
+from tests.support.readers import OPERATOR
 
 T0 = 1_795_420_800 * NS_PER_S  # 2026-11-23 08:00 UTC: twelve hours outside quiet hours
 FS = 50.0
@@ -90,7 +91,7 @@ async def _traced_bytes_by_hour(tmp_path: Path, pipeline: type[Pipeline] = Pipel
         await asyncio.gather(drainer, return_exceptions=True)
     await writer.finish()
     assert outbox.pending == 0
-    nudges = len(store.queries.nudges("w1"))
+    nudges = len(store.queries.nudges(OPERATOR, "w1"))
     outbox.close()
     store.close()
     assert nudges >= HOURS - 2  # the sits were nudged: the dispatcher's path ran too

@@ -34,6 +34,7 @@ from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import Scenario, Segment
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import Outbox, Store, ns_from_utc
+from tests.support.readers import OPERATOR
 
 # ~12 s of CPU on the virtual clock; 50 s beside two CPU burners on a 2-core machine. Only a
 # hang should fail it, not a slow machine (the suite's default is 120 s).
@@ -111,7 +112,7 @@ def _walk_bouts(store: Store, wearer: str) -> list[tuple[float, float, int, floa
     Counter and pod bouts carry no stride time (a step count cannot measure it); bouts of a
     wearer's IMU all have one here.
     """
-    events = store.queries.events(wearer, "gait_bout")
+    events = store.queries.events(OPERATOR, wearer, "gait_bout")
     out = []
     for e in events:
         a = (ns_from_utc(e.start_at) - START_UTC_NS) / NS_PER_S
@@ -188,13 +189,15 @@ def test_foot_pod_wearer_epoch_steps_and_speed(collected: tuple) -> None:  # typ
     store, fleet, _ = collected
     wearer = fleet.devices[0].binding.wearer_id
     since = dt.datetime.fromtimestamp(START_UTC_NS / NS_PER_S, dt.UTC)
-    epochs = store.queries.epochs(wearer, since=since, until=since + dt.timedelta(hours=1))
+    epochs = store.queries.epochs(
+        OPERATOR, wearer, since=since, until=since + dt.timedelta(hours=1)
+    )
     stored = sum(e.steps for e in epochs)
     truth = _truth_steps(fleet, 0, 0.0, SCENARIO.duration_s)
     assert abs(stored - truth) <= STEP_TOLERANCE, (stored, truth)
     walking = [e for e in epochs if e.posture == "walking"]
     assert len(walking) == 5
-    bouts = store.queries.events(wearer, "gait_bout")
+    bouts = store.queries.events(OPERATOR, wearer, "gait_bout")
     # the pod's speed: cadence / 120 x its 1.3 m stride
     assert [round(b.data["speed_mps"], 2) for b in bouts] == [
         pytest.approx(1.08, abs=0.02),
@@ -207,7 +210,9 @@ def test_wearers_with_an_imu_keep_the_imus_epochs(collected: tuple) -> None:  # 
     for index in (1, 2):
         wearer = fleet.devices[index].binding.wearer_id
         since = dt.datetime.fromtimestamp(START_UTC_NS / NS_PER_S, dt.UTC)
-        epochs = store.queries.epochs(wearer, since=since, until=since + dt.timedelta(hours=1))
+        epochs = store.queries.epochs(
+            OPERATOR, wearer, since=since, until=since + dt.timedelta(hours=1)
+        )
         assert epochs, "the IMU pipeline writes epochs"
         assert all(e.enmo_mg > 0 for e in epochs if e.worn), "no step-only epoch overwrote them"
 

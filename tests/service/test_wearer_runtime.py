@@ -21,6 +21,7 @@ from sensorhub.service.dispatcher import NudgeTarget
 from sensorhub.sim.scenario import SCENARIOS, MotionGenerator
 from sensorhub.store import LiveRecord, NudgeRecord, Outbox, Store
 from sensorhub.store import ns_from_utc as utc_ns
+from tests.support.readers import OPERATOR
 
 T0 = 1_795_422_600 * NS_PER_S  # 2026-11-23 08:30 UTC
 FS = 50.0
@@ -115,7 +116,7 @@ def _stored(store: Store) -> list[tuple[str, int, int]]:
     return sorted(
         (e.kind, utc_ns(e.start_at), utc_ns(e.end_at))
         for kind in ("static_bout", "posture")
-        for e in store.queries.events("w1", kind)
+        for e in store.queries.events(OPERATOR, "w1", kind)
     )
 
 
@@ -152,7 +153,7 @@ def test_a_database_outage_loses_nothing(
     assert held > 0
     assert "kept in the outbox" in caplog.text
     assert hub.outbox.pending == 0
-    stored, nudges = _stored(store), store.queries.nudges("w1")
+    stored, nudges = _stored(store), store.queries.nudges(OPERATOR, "w1")
     store.close()
     assert stored == _events_without_db(data)
     assert [kind for kind, *_ in stored].count("static_bout") == 2
@@ -210,8 +211,8 @@ def test_a_restart_mid_bout_resumes_the_bout_and_sends_no_nudge_twice(
     assert len(recent) == 1
     second = Hub(store, tmp_path / "outbox", resume=live, recent=recent)
     asyncio.run(second.feed(data[restart:]))
-    bouts = store.queries.events("w1", "static_bout")
-    nudges = store.queries.nudges("w1")
+    bouts = store.queries.events(OPERATOR, "w1", "static_bout")
+    nudges = store.queries.nudges(OPERATOR, "w1")
     store.close()
     starts = [utc_ns(b.start_at) for b in bouts]
     assert live.bout.start_ns // 1000 * 1000 in starts  # the resumed bout kept its start
@@ -243,7 +244,7 @@ def test_a_hung_band_write_neither_stalls_the_pipeline_nor_counts_as_delivered(
     hub = Hub(store, tmp_path / "outbox", targets=[band])
     data = blocks()
     asyncio.run(hub.feed(data))
-    nudges = store.queries.nudges("w1")
+    nudges = store.queries.nudges(OPERATOR, "w1")
     processed = store.repository.live_state("w1")
     store.close()
     assert band.calls == 1
@@ -269,9 +270,9 @@ def test_a_band_put_down_on_a_table_is_not_nudged(db_url: str, tmp_path: Path) -
     store = Store.open(db_url)
     store.repository.ensure_wearer("w1", "Ada")
     asyncio.run(Hub(store, tmp_path / "outbox").feed(data))
-    nudges = store.queries.nudges("w1")
-    nonwear = store.queries.events("w1", "nonwear")
-    bouts = store.queries.events("w1", "static_bout")
+    nudges = store.queries.nudges(OPERATOR, "w1")
+    nonwear = store.queries.events(OPERATOR, "w1", "nonwear")
+    bouts = store.queries.events(OPERATOR, "w1", "static_bout")
     store.close()
     assert nudges == []
     assert len(nonwear) == 1

@@ -10,6 +10,7 @@ from pathlib import Path
 from sensorhub.model import Posture, StaticBout
 from sensorhub.service import WriteOutbox
 from sensorhub.store import Outbox, Store, WearerRecords
+from tests.support.readers import OPERATOR
 
 T0 = 1_795_422_600_000_000_000
 
@@ -27,7 +28,7 @@ def test_a_refused_record_is_set_aside_and_the_rest_is_written(db_url: str, tmp_
     writer = WriteOutbox(outbox, store.repository)
     while writer.drain_once():
         pass
-    stored = store.queries.events("w1", "static_bout")
+    stored = store.queries.events(OPERATOR, "w1", "static_bout")
     store.close()
     assert len(stored) == 2
     assert outbox.pending == 0

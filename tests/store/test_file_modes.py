@@ -20,6 +20,7 @@ from sensorhub.config import DeviceConfig, append_device, load_config
 from sensorhub.errors import StorageError
 from sensorhub.model import NS_PER_S, Posture, StaticBout
 from sensorhub.store import Store
+from tests.support.readers import OPERATOR
 
 
 def mode(path: Path) -> int:
@@ -113,7 +114,7 @@ def test_the_read_only_store_cannot_write(tmp_path: Path) -> None:
     Store.open(f"sqlite:///{path}").close()
     reader = Store.open_read_only(f"sqlite:///{path}")
     try:
-        assert reader.queries.wearers() == []
+        assert reader.queries.wearers(OPERATOR) == []
         with pytest.raises(StorageError, match="readonly database"):
             reader.repository.ensure_wearer("w1", "Ada")
         with pytest.raises(OperationalError, match="readonly database"), reader.engine.begin() as c:

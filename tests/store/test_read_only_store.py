@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sensorhub.errors import StorageError
 from sensorhub.store import Store
 from sensorhub.store.database import create_db_engine
+from tests.support.readers import OPERATOR
 
 
 def _count(store: Store, table: str) -> int:
@@ -95,7 +96,7 @@ def test_on_postgresql_a_select_only_role_reads_and_every_session_is_read_only(
     as_reader = url.set(username=reader_role, password="reader-pw")
     reader = Store.open_read_only(as_reader.render_as_string(hide_password=False))
     try:
-        assert [w.id for w in reader.queries.wearers()] == ["w1"]
+        assert [w.id for w in reader.queries.wearers(OPERATOR)] == ["w1"]
         with pytest.raises(StorageError, match="read-only transaction"):
             reader.repository.ensure_wearer("w2", "Bob")
     finally:
@@ -113,6 +114,6 @@ def test_on_postgresql_a_select_only_role_reads_and_every_session_is_read_only(
     try:
         with pytest.raises(StorageError, match="read-only transaction"):
             guarded.repository.ensure_wearer("w2", "Bob")
-        assert [w.id for w in guarded.queries.wearers()] == ["w1"]
+        assert [w.id for w in guarded.queries.wearers(OPERATOR)] == ["w1"]
     finally:
         guarded.close()

@@ -22,6 +22,7 @@ from sensorhub.model import (
 )
 from sensorhub.store import NudgeRecord, Store, ns_from_utc, utc_from_ns
 from sensorhub.store.database import head_revision, schema_revision
+from tests.support.readers import OPERATOR
 
 T0 = 1_790_000_000 * NS_PER_S  # 2026-09-21T14:13:20Z
 
@@ -64,11 +65,11 @@ def test_a_database_of_the_first_schema_is_upgraded_with_its_data(db_url: str) -
     store = Store.open(db_url)
     assert schema_revision(store.engine) == head_revision() != "0001"
     since, until = utc_from_ns(T0), utc_from_ns(T0 + 3600 * NS_PER_S)
-    [old] = store.queries.epochs("w1", since=since, until=until)
+    [old] = store.queries.epochs(OPERATOR, "w1", since=since, until=until)
     assert old.enmo_mg == 4.5
     steps_only = EpochSummary(T0 + 60 * NS_PER_S, 60.0, Posture.WALKING, float("nan"), steps=90)
     store.repository.save_epochs("w1", [steps_only])
-    new = store.queries.epochs("w1", since=since, until=until)[1]
+    new = store.queries.epochs(OPERATOR, "w1", since=since, until=until)[1]
     assert (new.enmo_mg, new.steps) == (None, 90)
     store.close()
 
@@ -93,11 +94,11 @@ def test_events_are_upserted_by_deterministic_id(store: Store) -> None:
     store.repository.save_events("w1", [bout])  # replay: no duplicate
     longer = StaticBout(T0, T0 + 1900 * NS_PER_S, Posture.SITTING)
     store.repository.save_events("w1", [longer])  # same start: updated in place
-    bouts = store.queries.events("w1", "static_bout")
+    bouts = store.queries.events(OPERATOR, "w1", "static_bout")
     assert len(bouts) == 1
     assert bouts[0].duration_s == 1900
     assert bouts[0].posture == "sitting"
-    falls = store.queries.events("w1", "fall")
+    falls = store.queries.events(OPERATOR, "w1", "fall")
     assert [f.data["confidence"] for f in falls] == [0.9]
 
 
@@ -107,7 +108,7 @@ def test_gait_bouts_keep_every_metric(store: Store) -> None:
                     asymmetry_pct=4.0, speed_mps=1.2, harmonic_ratio=2.9,
                     shuffling_pct=5.0)  # fmt: skip
     store.repository.save_events("w1", [bout])
-    [got] = store.queries.events("w1", "gait_bout")
+    [got] = store.queries.events(OPERATOR, "w1", "gait_bout")
     for name in ("cadence_spm", "stride_time_cv_pct", "harmonic_ratio", "shuffling_pct"):
         assert got.data[name] == getattr(bout, name)
 
@@ -119,17 +120,17 @@ def test_event_window_query(store: Store) -> None:
     ]
     store.repository.save_events("w1", day)
     since, until = utc_from_ns(T0 + 3600 * NS_PER_S), utc_from_ns(T0 + 3 * 3600 * NS_PER_S)
-    got = store.queries.events("w1", "static_bout", since=since, until=until)
+    got = store.queries.events(OPERATOR, "w1", "static_bout", since=since, until=until)
     assert [e.start_at for e in got] == [utc_from_ns(b.start_ns) for b in day[1:3]]
 
 
 def test_live_state_round_trip(store: Store) -> None:
-    assert store.queries.live("w1") is None
+    assert store.queries.live(OPERATOR, "w1") is None
     bout = CurrentBout(start_ns=T0, posture=Posture.STATIONARY, last_ns=T0 + 90 * NS_PER_S)
     store.repository.save_live_state(
         "w1", posture=Posture.STATIONARY, bout=bout, device_time_ns=bout.last_ns
     )
-    live = store.queries.live("w1")
+    live = store.queries.live(OPERATOR, "w1")
     assert live is not None
     assert live.bout_duration_s == 90
     assert live.motionless_s == 0.0
@@ -140,13 +141,13 @@ def test_live_state_round_trip(store: Store) -> None:
         device_time_ns=bout.last_ns,
         still_since_ns=T0 + 30 * NS_PER_S,
     )
-    live = store.queries.live("w1")
+    live = store.queries.live(OPERATOR, "w1")
     assert live is not None
     assert live.motionless_s == 60
     store.repository.save_live_state(
         "w1", posture=Posture.WALKING, bout=None, device_time_ns=T0 + 100 * NS_PER_S
     )
-    live = store.queries.live("w1")
+    live = store.queries.live(OPERATOR, "w1")
     assert live is not None
     assert live.posture == "walking"
     assert live.bout_duration_s is None
@@ -167,7 +168,7 @@ def test_nudges_and_epochs(store: Store) -> None:
             exercise_id="hip-marches",
         )
     )
-    [nudge] = store.queries.nudges("w1")
+    [nudge] = store.queries.nudges(OPERATOR, "w1")
     assert (nudge.delivery, nudge.exercise_id, nudge.sent_at) == (
         "delivered",
         "hip-marches",
@@ -176,7 +177,9 @@ def test_nudges_and_epochs(store: Store) -> None:
     epochs = [EpochSummary(T0 + k * 60 * NS_PER_S, 60.0, Posture.SITTING, 3.0) for k in range(3)]
     store.repository.save_epochs("w1", epochs)
     store.repository.save_epochs("w1", epochs)
-    got = store.queries.epochs("w1", since=utc_from_ns(T0), until=utc_from_ns(T0 + 3600 * NS_PER_S))
+    got = store.queries.epochs(
+        OPERATOR, "w1", since=utc_from_ns(T0), until=utc_from_ns(T0 + 3600 * NS_PER_S)
+    )
     assert len(got) == 3
 
 
@@ -184,7 +187,7 @@ def test_unknown_wearer_is_refused_and_nothing_is_lost(store: Store) -> None:
     store.repository.save_events("w1", [StaticBout(T0, T0 + NS_PER_S, Posture.SITTING)])
     with pytest.raises(StorageError, match="Nothing of this write was stored"):
         store.repository.save_events("nobody", [StaticBout(T0, T0 + NS_PER_S, Posture.SITTING)])
-    assert len(store.queries.events("w1", "static_bout")) == 1
+    assert len(store.queries.events(OPERATOR, "w1", "static_bout")) == 1
 
 
 def test_bad_urls_say_what_to_do() -> None:
