@@ -1,21 +1,62 @@
-"""sensorhub dashboard (Streamlit entry point): navigation only; pages live in ``pages/``.
+"""sensorhub dashboard (Streamlit entry point): login first, then the pages this viewer may see.
 
 Run with ``sensorhub dashboard --db URL`` or ``streamlit run dashboard/app.py -- --db URL``.
+Before a login only the login form exists: no page, no wearer name, no data.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.pages import devices, today
+from dashboard import auth
+from dashboard.data import queries
+from dashboard.pages import accounts, devices, privacy, today
+from sensorhub.access import Role, Scope
 
 st.set_page_config(page_title="sensorhub", page_icon=":material/directions_walk:", layout="wide")
-page = st.navigation(
-    [
+viewer = auth.viewer()
+if viewer is None:
+    st.navigation(
+        [st.Page(auth.login_page, title="Log in", icon=":material/login:", url_path="login")],
+        position="hidden",
+    ).run()
+    st.stop()
+
+auth.sidebar(viewer)
+wearers = queries().wearers(viewer)
+scopes = set().union(*(w.scopes for w in wearers)) if wearers else set()
+pages = []
+if scopes & {Scope.STATUS, Scope.ACTIVITY}:
+    pages.append(st.Page(today.render, title="Today", icon=":material/today:", url_path="today"))
+if Scope.DEVICES in scopes:
+    pages.append(
+        st.Page(devices.render, title="Devices", icon=":material/bluetooth:", url_path="devices")
+    )
+if viewer.wearer_id is not None:
+    pages.append(
         st.Page(
-            today.render, title="Today", icon=":material/today:", url_path="today", default=True
-        ),
-        st.Page(devices.render, title="Devices", icon=":material/bluetooth:", url_path="devices"),
-    ]
-)
-page.run()
+            privacy.render,
+            title="Who can see my data",
+            icon=":material/shield_person:",
+            url_path="sharing",
+        )
+    )
+if viewer.role is Role.ADMIN:
+    pages.append(
+        st.Page(
+            accounts.render,
+            title="Accounts",
+            icon=":material/manage_accounts:",
+            url_path="accounts",
+        )
+    )
+if not pages:
+    pages.append(
+        st.Page(
+            privacy.nothing_shared,
+            title="Nothing shared yet",
+            icon=":material/info:",
+            url_path="nothing-shared",
+        )
+    )
+st.navigation(pages).run()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import subprocess
 import time
 import urllib.request
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sensorhub.access import Role, Scope
 from sensorhub.ble.clock import ScaledClock
 from sensorhub.ble.session import BleakBackend, DeviceSession
 from sensorhub.config import DeviceConfig, HubConfig, WearerConfig
@@ -38,6 +40,19 @@ DEMO_WEARER_ID = "demo-ada"
 DEMO_WEARER_NAME = "Ada (demo wearer)"
 DEMO_BAND_NAME = "Polar H10 DEMO0001"
 DEMO_TIMEZONE = "UTC"
+#: A second resident of the demo's care home, whose data is not shared with the caregiver.
+OTHER_WEARER_ID = "demo-bea"
+OTHER_WEARER_NAME = "Bea (demo wearer, not shared)"
+#: The demo's accounts: (role, username, display name).
+DEMO_ACCOUNTS = (
+    ("wearer", "ada", "Ada"),
+    ("caregiver", "carer", "Chris (Ada's carer)"),
+    ("admin", "admin", "Hub administrator"),
+)
+#: What Ada shares with her carer in the demo.
+DEMO_SHARE_SCOPES = frozenset(
+    {Scope.STATUS, Scope.ACTIVITY, Scope.GAIT, Scope.FALLS, Scope.DEVICES}
+)
 
 
 def demo_day_start_ns(today: dt.date | None = None, *, hour: int = 8, minute: int = 30) -> int:
@@ -150,6 +165,32 @@ def _fresh_database(db_path: Path, *, fresh: bool) -> str:
     return f"sqlite:///{db_path}"
 
 
+def create_demo_accounts(store: Store) -> list[tuple[str, str, str]]:
+    """The demo's care circle: Ada's own account, her carer (with a share) and an admin.
+
+    Returns (role, username, password) per account; the passwords are random per run. A
+    second wearer, Bea, is stored without a share, so the carer can be seen not to see her.
+    """
+    store.repository.ensure_wearer(DEMO_WEARER_ID, DEMO_WEARER_NAME, timezone=DEMO_TIMEZONE)
+    store.repository.ensure_wearer(OTHER_WEARER_ID, OTHER_WEARER_NAME, timezone=DEMO_TIMEZONE)
+    logins = []
+    for role, username, name in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        store.accounts.add_user(
+            username,
+            Role(role),
+            actor="demo",
+            display_name=name,
+            password=password,
+            wearer_id=DEMO_WEARER_ID if role == "wearer" else None,
+        )
+        logins.append((role, username, password))
+    store.accounts.grant_share(
+        DEMO_WEARER_ID, "carer", DEMO_SHARE_SCOPES, actor="ada", basis="wearer"
+    )
+    return logins
+
+
 def _start_dashboard(db_url: str, port: int, log_path: Path) -> subprocess.Popen[bytes]:
     from sensorhub.cli.dashboard import dashboard_command, dashboard_environment
 
@@ -198,6 +239,7 @@ async def run_demo(
     outbox = Outbox(outbox_path_for(db_url))
     dashboard: subprocess.Popen[bytes] | None = None
     try:
+        logins = create_demo_accounts(store)
         log_path = db_path.parent / "dashboard.log"
         if with_dashboard:
             dashboard = _start_dashboard(db_url, port, log_path)
@@ -215,6 +257,8 @@ async def run_demo(
                     say(f"sensorhub demo: the dashboard did not start; see {log_path}")
                     return 1
                 say(f"sensorhub demo: dashboard at {url}  (Ctrl-C to stop)")
+                for role, username, password in logins:
+                    say(f"login as {role}: {username} / {password}")
             say(
                 f"sensorhub demo: {DEMO_BAND_NAME} emulated, scenario {scenario_name!r} at "
                 f"{speed:g}x (1 s = {speed / 60:g} min of the wearer's day); database {db_path}"

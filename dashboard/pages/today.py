@@ -1,4 +1,8 @@
-"""The wearer's page: live bout timer, latest nudge with its exercise card, today's bouts."""
+"""The wearer's page: live bout timer, latest nudge with its exercise card, today's bouts.
+
+Everything is read for the logged-in viewer: the live panel needs the ``status`` scope, the
+timeline, bouts and nudges the ``activity`` scope; a part not shared is not drawn.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import views
+from dashboard import auth, views
 from dashboard.data import queries
+from sensorhub.access import Scope, Viewer
+from sensorhub.store import LiveView, WearerView
 
 
 def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
@@ -37,25 +43,74 @@ def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
     return chart
 
 
-def _wearer_choice() -> tuple[str, str] | None:
-    wearers = queries().wearers()
+def wearer_label(wearer: WearerView, everyone: list[WearerView]) -> str:
+    """The wearer's name, with the id when another wearer has the same name."""
+    same = sum(w.display_name == wearer.display_name for w in everyone)
+    return wearer.display_name if same == 1 else f"{wearer.display_name} ({wearer.id})"
+
+
+def wearer_choice(viewer: Viewer, needs: set[Scope]) -> WearerView | None:
+    """The sidebar's wearer picker over the wearers shared with ``viewer`` in ``needs``."""
+    wearers = [w for w in queries().wearers(viewer) if w.scopes & needs]
     if not wearers:
-        st.info("No wearer yet. Start the collector (`sensorhub run`) or the demo (`make demo`).")
+        st.info("No wearer has shared this with you yet.")
         return None
-    labels = {w.display_name: w for w in wearers}
-    name = st.sidebar.selectbox("Wearer", list(labels), key="wearer")
-    chosen = labels[name or next(iter(labels))]
-    return chosen.id, chosen.timezone
+    by_id = {w.id: w for w in wearers}
+    chosen = st.sidebar.selectbox(
+        "Wearer", list(by_id), format_func=lambda i: wearer_label(by_id[i], wearers), key="wearer"
+    )
+    return by_id[chosen or wearers[0].id]
 
 
 @st.fragment(run_every=dt.timedelta(seconds=2))
 def live_panel(wearer_id: str, timezone: str) -> None:
     """Refreshes every 2 s: the bout timer, the latest nudge and today's tables."""
+    viewer = auth.viewer(interaction=False)
+    if viewer is None:
+        st.rerun()
     q = queries()
-    live = q.live(wearer_id)
-    if live is None:
-        st.info("Waiting for the first data from this wearer's devices…")
+    scopes = q.scopes(viewer, wearer_id)
+    live = q.live(viewer, wearer_id)
+    if Scope.STATUS in scopes:
+        if live is None:
+            st.info("Waiting for the first data from this wearer's devices…")
+            return
+        _live_card(live, timezone)
+    if Scope.ACTIVITY not in scopes:
         return
+    now = live.device_time_at if live is not None else dt.datetime.now(dt.UTC)
+    since, until = views.local_day_bounds(now, timezone)
+    nudges = q.nudges(viewer, wearer_id, since=since, until=until)
+    if nudges and live is not None:
+        latest = nudges[-1]
+        with st.container(border=True):
+            st.markdown(f"**Movement nudge** — {latest.message}")
+            suggestion = views.exercise_card(latest)
+            if suggestion:
+                exercise, note = suggestion
+                st.markdown(
+                    f"**{exercise.name}** ({exercise.position}, about "
+                    f"{exercise.duration_s // 60 or 1} min): {exercise.instructions}"
+                )
+                st.caption(note)
+    segments = q.events(viewer, wearer_id, "posture", since=since, until=until)
+    if segments:
+        st.subheader("Today's timeline")
+        st.altair_chart(timeline_chart(views.timeline_rows(segments, timezone)))
+    st.subheader("Today's static bouts")
+    bouts = q.events(viewer, wearer_id, "static_bout", since=since, until=until)
+    if bouts:
+        st.table(views.bout_rows(bouts, timezone))
+    else:
+        st.caption("No finished static bout yet today.")
+    st.subheader("Nudges today")
+    if nudges:
+        st.table(views.nudge_rows(nudges, timezone))
+    else:
+        st.caption("No nudge yet today.")
+
+
+def _live_card(live: LiveView, timezone: str) -> None:
     stale = views.staleness_warning(live, dt.datetime.now(dt.UTC))
     if stale:
         st.warning(stale)
@@ -71,44 +126,17 @@ def live_panel(wearer_id: str, timezone: str) -> None:
             min(card.bout_minutes / card.limit_minutes, 1.0),
             text=f"{card.bout_minutes:.0f} of {card.limit_minutes:.0f} min before a nudge",
         )
-    since, until = views.local_day_bounds(live.device_time_at, timezone)
-    nudges = q.nudges(wearer_id, since=since, until=until)
-    if nudges:
-        latest = nudges[-1]
-        with st.container(border=True):
-            st.markdown(f"**Movement nudge** — {latest.message}")
-            suggestion = views.exercise_card(latest)
-            if suggestion:
-                exercise, note = suggestion
-                st.markdown(
-                    f"**{exercise.name}** ({exercise.position}, about "
-                    f"{exercise.duration_s // 60 or 1} min): {exercise.instructions}"
-                )
-                st.caption(note)
-    segments = q.events(wearer_id, "posture", since=since, until=until)
-    if segments:
-        st.subheader("Today's timeline")
-        st.altair_chart(timeline_chart(views.timeline_rows(segments, timezone)))
-    st.subheader("Today's static bouts")
-    bouts = q.events(wearer_id, "static_bout", since=since, until=until)
-    if bouts:
-        st.table(views.bout_rows(bouts, timezone))
-    else:
-        st.caption("No finished static bout yet today.")
-    st.subheader("Nudges today")
-    if nudges:
-        st.table(views.nudge_rows(nudges, timezone))
-    else:
-        st.caption("No nudge yet today.")
 
 
 def render() -> None:
     """Page entry point."""
     st.title("Today")
-    chosen = _wearer_choice()
+    viewer = auth.current()
+    chosen = wearer_choice(viewer, {Scope.STATUS, Scope.ACTIVITY})
     if chosen is None:
         return
-    live_panel(*chosen)
+    auth.audit_view(viewer, "Today", chosen.id)
+    live_panel(chosen.id, chosen.timezone)
     with st.expander("When to see a doctor"):
         for line in views.RED_FLAGS:
             st.markdown(f"- {line}")
