@@ -1,5 +1,8 @@
 """sensorhub dashboard (Streamlit entry point): login first, then the pages this viewer may see.
 
+The pages live in ``screens/``, not ``pages/``: Streamlit would register a ``pages/`` folder
+as pages of its own beside the navigation built here.
+
 Run with ``sensorhub dashboard --db URL`` or ``streamlit run dashboard/app.py -- --db URL``.
 Before a login only the login form exists: no page, no wearer name, no data.
 """
@@ -9,11 +12,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth
-from dashboard.data import queries
-from dashboard.pages import accounts, devices, privacy, today
+from dashboard.data import dashboard_store, queries
+from dashboard.screens import accounts, devices, privacy, today
 from sensorhub.access import Role, Scope
 
 st.set_page_config(page_title="sensorhub", page_icon=":material/directions_walk:", layout="wide")
+dashboard_store()  # stops with what to do if the database is missing, empty or too old
 viewer = auth.viewer()
 if viewer is None:
     st.navigation(

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import auth, views
 from dashboard.data import queries
-from dashboard.pages.today import wearer_label
+from dashboard.screens.today import wearer_label
 
 
 @st.fragment(run_every=dt.timedelta(seconds=5))
