@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import browser_login
+
 pytestmark = pytest.mark.e2e
 
 
@@ -43,14 +45,35 @@ def test_demo_serves_bouts_and_a_nudge_and_stops_cleanly_on_ctrl_c(
         line = _read_line_with(process, "dashboard at", 90)
         url = line.split("dashboard at", 1)[1].split()[0]
         assert url == f"http://127.0.0.1:{port}/"
+        logins = {}
+        for role in ("wearer", "caregiver", "admin"):
+            login = _read_line_with(process, f"login as {role}: ", 10)
+            username, password = login.split(": ", 1)[1].strip().split(" / ")
+            logins[role] = (username, password)
         page = browser.new_page()
         page.goto(url)
+        page.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        before = page.content()
+        assert "Ada" not in before
+        assert "Bea" not in before
+        carer, carer_password = logins["caregiver"]
+        browser_login(page, url, carer, "not-the-password")
+        page.get_by_text("wrong username or password").wait_for(timeout=30_000)
+        browser_login(page, url, carer, carer_password)
         # 30 minutes of sitting at 120x: the nudge comes after ~15 s of real time. The demo runs
         # on the real clock, as a newcomer runs it (the only test here that does), so the
         # waits are real: 60 s is 4 times what it needs, for a loaded machine.
         page.get_by_text("Movement nudge").wait_for(timeout=60_000)
         page.get_by_text("Current static bout").wait_for(timeout=10_000)
+        assert "Ada (demo wearer)" in page.content()
+        assert "Bea" not in page.content()
         page.close()
+        wearer_page = browser.new_page()
+        browser_login(wearer_page, url, *logins["wearer"])
+        wearer_page.get_by_role("link", name="Who can see my data").click()
+        wearer_page.get_by_text("Who looked at your data").wait_for(timeout=30_000)
+        wearer_page.get_by_text("Chris (Ada's carer)").first.wait_for(timeout=30_000)
+        wearer_page.close()
     finally:
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=60)
@@ -63,5 +86,13 @@ def test_demo_serves_bouts_and_a_nudge_and_stops_cleanly_on_ctrl_c(
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         (nudges,) = con.execute("SELECT count(*) FROM nudge").fetchone()
         (bouts,) = con.execute("SELECT count(*) FROM event WHERE kind='static_bout'").fetchone()
+        audit = con.execute("SELECT actor, action, wearer_id, detail FROM audit_log").fetchall()
     assert nudges >= 1
     assert bouts >= 1  # the open bout was closed and written on Ctrl-C
+    assert (carer, "view", "demo-ada", "Today") in audit
+    assert any(a[:2] == (carer, "login failed") for a in audit)
+    assert not any("not-the-password" in str(a) for a in audit)
+    dashboard_log = (tmp_path / "dashboard.log").read_text()
+    for _, password in logins.values():
+        assert out.count(password) == 1  # printed once, on its login line; never logged
+        assert password not in dashboard_log

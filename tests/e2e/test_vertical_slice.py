@@ -26,6 +26,8 @@ from sensorhub.model import NS_PER_S
 from sensorhub.sim.scenario import SCENARIOS
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import EventView, NudgeView, Outbox, Store, outbox_path_for, utc_from_ns
+from tests.support.browser import browser_login
+from tests.support.care import PASSWORD
 from tests.support.readers import OPERATOR
 
 pytestmark = pytest.mark.e2e
@@ -150,9 +152,14 @@ def test_one_nudge_at_30_minutes_reached_the_band_and_was_stored(slice_run: Slic
 def test_dashboard_shows_what_the_pipeline_wrote(
     slice_run: SliceRun, browser: Any, serve_dashboard: Any, tmp_path: Path
 ) -> None:
+    store = Store.open(slice_run.db_url)
+    store.accounts.add_user(
+        "ada", "wearer", actor="test", password=PASSWORD, wearer_id=DEMO_WEARER_ID
+    )
+    store.close()
     with serve_dashboard(slice_run.db_url, tmp_path / "dashboard.log") as url:
         page = browser.new_page()
-        page.goto(url)
+        browser_login(page, url, "ada", PASSWORD)
         page.get_by_text("Today's static bouts").wait_for(timeout=30_000)
         page.get_by_text("Movement nudge").wait_for(timeout=30_000)
         tables = page.locator("[data-testid='stTable'] table")
