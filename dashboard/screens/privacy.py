@@ -56,6 +56,38 @@ def _revoke(share_id: uuid.UUID) -> None:
         show_error("Could not stop sharing", exc)
 
 
+def share_form(wearer_id: str, timezone: str) -> None:
+    """The wearer shares parts of their data with another account (until they stop it)."""
+    with st.expander("Share with someone"), st.form("share", clear_on_submit=True):
+        username = st.text_input("Their username", help="They need an account on this hub.")
+        chosen = st.multiselect(
+            "What they may see",
+            list(Scope),
+            default=[Scope.STATUS],
+            format_func=lambda scope: SCOPE_WORDS[scope],
+        )
+        today = dt.datetime.now(ZoneInfo(timezone)).date()
+        until = st.date_input(
+            "Until (optional, to the end of that day)", value=None, min_value=today
+        )
+        if not st.form_submit_button("Share"):
+            return
+    expires = (
+        dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), ZoneInfo(timezone))
+        if until
+        else None
+    )
+    try:
+        viewer = auth.current()
+        accounts().grant_share(
+            wearer_id, username.strip(), chosen, actor=viewer.username, expires_at=expires
+        )
+    except SensorhubError as exc:
+        show_error("Could not share", exc)
+    else:
+        st.success(f"Shared with {username.strip()}.")
+
+
 def render() -> None:
     """Page entry point (wearer accounts only)."""
     st.title("Who can see my data")
@@ -81,6 +113,7 @@ def render() -> None:
             right.button(
                 "Stop sharing", key=f"revoke-{share.id}", on_click=_revoke, args=(share.id,)
             )
+    share_form(viewer.wearer_id, timezone)
     past = [s for s in shares if not s.active_at(now)]
     if past:
         with st.expander("Past shares"):

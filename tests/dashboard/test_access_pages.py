@@ -213,3 +213,23 @@ def _open_page(at: AppTest, title: str) -> AppTest:
     [page_hash] = [h for h, info in at._registered_pages.items() if info.get("page_name") == title]
     at._page_hash = page_hash
     return at.run()
+
+
+def test_the_wearer_shares_with_another_account(care_home: tuple[Store, CareHome]) -> None:
+    store, home = care_home
+    at = _open_page(log_in(fresh_app(), "ada"), "Who can see my data")
+    [who] = [t for t in at.text_input if t.label == "Their username"]
+    who.input("physio")
+    [what] = at.multiselect
+    what.set_value(["gait", "falls"])
+    [share] = [b for b in at.button if b.label == "Share"]
+    share.click().run()
+    assert not at.exception
+    [granted] = [
+        s
+        for s in store.accounts.shares(home.shared_wearer, active_only=True)
+        if s.grantee == "physio"
+    ]
+    assert {str(s) for s in granted.scopes} == {"gait", "falls"}
+    assert granted.basis == "wearer"
+    assert granted.granted_by == "ada"
