@@ -117,3 +117,63 @@ def test_on_postgresql_a_select_only_role_reads_and_every_session_is_read_only(
         assert [w.id for w in guarded.queries.wearers(OPERATOR)] == ["w1"]
     finally:
         guarded.close()
+
+
+def _readme_dashboard_grants() -> list[str]:
+    """The SQL the README tells an operator to run for the dashboard's role, statement by
+    statement (the test runs exactly that, so the README stays true)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("CREATE ROLE dashboard", 1)[1].split("```", 1)[0]
+    lines = [
+        line for line in block.splitlines() if line.strip() and not line.strip().startswith("--")
+    ]
+    return [s.strip() for s in " ".join(lines[1:]).split(";") if s.strip()]
+
+
+def test_on_postgresql_the_readme_role_runs_the_dashboard_and_writes_no_health_data(
+    postgres_password_url: str, postgres_admin: str
+) -> None:
+    from sensorhub.access import Role, Scope
+    from sensorhub.store import Accounts
+
+    owner = Store.open(postgres_password_url)
+    owner.repository.ensure_wearer("w1", "Ada")
+    owner.accounts.add_user(
+        "ada", Role.WEARER, actor="t", password="ada-password-1", wearer_id="w1"
+    )
+    owner.accounts.add_user("carer", Role.CAREGIVER, actor="t")
+    owner.accounts.grant_share("w1", "carer", {Scope.STATUS}, actor="ada")
+    url = make_url(postgres_password_url)
+    role = f"{url.username}_dash"
+    admin = create_db_engine(postgres_admin)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'dash-pw'"))
+    admin.dispose()
+    with owner.engine.begin() as connection:
+        for statement in _readme_dashboard_grants():
+            statement = statement.replace("DATABASE sensorhub", f"DATABASE {url.database}")
+            connection.execute(text(statement.replace(" dashboard", f" {role}")))
+    owner.close()
+
+    as_dashboard = url.set(username=role, password="dash-pw").render_as_string(hide_password=False)
+    reader = Store.open_read_only(as_dashboard)
+    accounts = Accounts(create_db_engine(as_dashboard))
+    try:
+        ada = accounts.authenticate("ada", "ada-password-1")  # updates last_login, audits
+        accounts.record("ada", "view", "w1", "Today")
+        assert [w.id for w in reader.queries.wearers(ada)] == ["w1"]
+        [share] = accounts.shares("w1")
+        accounts.revoke_share_as(ada, share.id)
+        with pytest.raises(StorageError, match=r"permission denied|read-only"):
+            reader.repository.ensure_wearer("w2", "Bob")
+        writer = Store(create_db_engine(as_dashboard))
+        with pytest.raises(StorageError, match="permission denied for table wearer"):
+            writer.repository.ensure_wearer("w2", "Bob")
+        with (
+            writer.engine.begin() as connection,
+            pytest.raises(Exception, match=r"append-only|permission denied"),
+        ):
+            connection.execute(text("DELETE FROM audit_log"))
+        writer.close()
+    finally:
+        reader.close()
