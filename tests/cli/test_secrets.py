@@ -285,4 +285,5 @@ def test_the_demo_refuses_an_existing_database_unless_fresh(
     assert (db.read_bytes(), wal.read_bytes()) == (b"an earlier run's data", b"its log")
     assert main([*argv, "--fresh"]) == 0
     with sqlite3.connect(db) as con:  # a new database, written by this run
-        assert con.execute("SELECT count(*) FROM wearer").fetchone() == (1,)
+        wearers = con.execute("SELECT id FROM wearer ORDER BY id").fetchall()
+    assert wearers == [("demo-ada",), ("demo-bea",)]  # the demo wearer and the unshared one

@@ -77,7 +77,7 @@ async def _run(db_url: str) -> tuple[list[Collected], list[DeviceView]]:
             collect.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await collect
-        return results, store.queries.devices(OPERATOR, OPERATOR)
+        return results, store.queries.devices(OPERATOR)
     finally:
         store.close()
 
