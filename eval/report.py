@@ -109,6 +109,11 @@ KEYS = [
         "ref_ic_cadence_mae_spm",
         "diagnostic: cadence MAE of the reference's own ICs through the same bout code (spm)",
     ),
+    (
+        "cadence_mae_complete_reference_spm",
+        "cadence MAE where the reference has every contact of the bout (spm)",
+    ),
+    ("cadence_bouts_complete_reference", "... bouts with a complete reference"),
     ("ic_fp_total", "diagnostic: unmatched detections inside reference bouts"),
     ("ic_fp_in_reference_gaps", "diagnostic: ... of which in gaps of the reference ICs"),
     (

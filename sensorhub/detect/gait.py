@@ -2,14 +2,14 @@
 
 A walking bout is a run of steps with no pause longer than ``max_break_s`` (3 s) holding at least
 ``min_strides`` strides (4; Mobilise-D walking-bout assembly, Kluge et al. 2021). Per bout:
-cadence (60 / the median step time among plausible steps of 1/3-1.5 s, i.e. 40-180
-steps/min), stride time and its coefficient of variation, step and stride regularity (trunk
-autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry of alternate steps, and speed
-by the inverted-pendulum model when the sensor height is known (Zijlstra & Hof 2003, with the
-Mobilise-D scaling factor 4.587/4), the vertical harmonic ratio at trunk placements (Menz et al.
-2003) and the share of shuffling steps (inverted-pendulum step length below
-:data:`SHUFFLE_STEP_LENGTH_M`). A bout is emitted once no step has followed for
-``max_break_s``, so within a few seconds of device time.
+cadence (60 / the central step time of the bout's steady contacts,
+:mod:`sensorhub.detect.cadence`), stride time and its coefficient of variation, step and
+stride regularity (trunk autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry
+of alternate steps, and speed by the inverted-pendulum model when the sensor height is known
+(Zijlstra & Hof 2003, with the Mobilise-D scaling factor 4.587/4), the vertical harmonic ratio
+at trunk placements (Menz et al. 2003) and the share of shuffling steps (inverted-pendulum
+step length below :data:`SHUFFLE_STEP_LENGTH_M`). A bout is emitted once no step has followed
+for ``max_break_s``, so within a few seconds of device time.
 
 References
 ----------
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sensorhub.detect.cadence import bout_cadence_spm
 from sensorhub.model import NS_PER_S, GaitBout
-from sensorhub.signal.features import MAX_STEP_PERIOD_S, MIN_STEP_PERIOD_S
 
 #: Mobilise-D default step-length scaling factor K of the inverted-pendulum model.
 ZIJLSTRA_K = 4.587 / 4.0
@@ -258,20 +258,6 @@ class GaitBoutAssembler:
         self._bouts.append(bout)
 
 
-def _central_step_time(st: NDArray[np.float64], fallback: float) -> float:
-    """Interquartile mean of the plausible step times (1/3-1.5 s, 40-180 steps/min).
-
-    As robust as the median to initiation and termination steps, pauses and a missed or
-    extra contact at a turn, but not quantised to the sampling interval (a median of step
-    times sampled at 50 Hz can only move in 20 ms steps, 7 steps/min at 140 steps/min).
-    """
-    x = np.sort(st[(st >= MIN_STEP_PERIOD_S) & (st <= MAX_STEP_PERIOD_S)])
-    if len(x) == 0:
-        return fallback
-    q = len(x) // 4
-    return float(np.mean(x[q : len(x) - q]))
-
-
 def _nanmedian(x: NDArray[np.float64]) -> float | None:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if len(x) else None
@@ -302,10 +288,12 @@ def bout_metrics(
     # max stride = 2 * mean step + 1 s; here steps within 0.5-1.5x the median step)
     good = (st >= 0.5 * med) & (st <= 1.5 * med)
     mean_step = float(np.mean(st[good])) if good.any() else med
-    # cadence from the median of the plausible step times (40-180 steps/min, issue 5 and
-    # Mobilise-D's cadence range): gait initiation and termination steps, a pause, a missed
-    # or an extra contact at a turn move the median far less than the mean
-    cadence = 60.0 / _central_step_time(st, med)
+    # cadence from the steady contacts (sensorhub.detect.cadence): transitional steps at the
+    # bout's ends are dropped, and the interquartile mean of the plausible step times ignores
+    # a lost or an extra contact at a turn (the median step when no step time is plausible)
+    cadence = bout_cadence_spm(t)
+    if cadence is None:
+        cadence = 60.0 / med
     stride = t[2:] - t[:-2]
     sgood = good[1:] & good[:-1]
     stride_time = float(np.mean(stride[sgood])) if sgood.any() else None
