@@ -141,6 +141,13 @@ KEYS = [
     ("padded_fall_sensitivity", "stress test, trials + 20 s of stillness: fall sensitivity"),
     ("padded_fall_specificity", "stress test, trials + 20 s of stillness: fall specificity"),
     ("padded_false_alarms", "stress test: most false alarms (kind alarms/trials)"),
+    (
+        "loso_fall_sensitivity",
+        "leave-one-subject-out (impact level chosen without the person): fall sensitivity",
+    ),
+    ("loso_fall_specificity", "leave-one-subject-out: fall specificity"),
+    ("loso_fall_stress_specificity", "leave-one-subject-out: stress-test specificity"),
+    ("loso_fall_level_all", "pocket impact level the rule picks on everyone (g)"),
     ("false_steps_per_static_hour", "false steps per hour sitting/standing/lying"),
     ("static_hours", "static hours checked"),
     ("recordings", "recordings"),
@@ -172,6 +179,47 @@ def _section(path: Path, title: str) -> list[str]:
         if inside and ln.strip():
             body.append(ln)
     return body
+
+
+def _cell(v: Any) -> str:
+    return "-" if v is None else _fmt(v)
+
+
+def _loso_lines(m: dict[str, Any]) -> list[str]:
+    """The leave-one-subject-out folds and the per-level figures (eval/loso.py), if any."""
+    folds = m.get("loso_fall_folds")
+    if not folds:
+        return []
+    lines = [
+        "",
+        "Pocket impact level, leave-one-subject-out (eval/loso.py: per fold the level is "
+        "chosen on the other people, then the left-out person is scored):",
+        "",
+        "| left-out person | level chosen (g) | fall trials | sensitivity | daily-activity "
+        "trials | specificity | stress-test specificity |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for f in folds:
+        lines.append(
+            f"| {f['subject']} | {_fmt(f['impact_g'])} | {f['fall_trials']} | "
+            f"{_cell(f['sensitivity'])} | {f['adl_trials']} | {_cell(f['specificity'])} | "
+            f"{_cell(f['stress_specificity'])} |"
+        )
+    levels = m.get("fall_levels") or []
+    if levels:
+        lines += [
+            "",
+            "Every person, per level (what the rule sees; not a cross-validated figure):",
+            "",
+            "| impact level (g) | sensitivity | specificity | stress-test specificity |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_fmt(x['impact_g'])} | {_cell(x['sensitivity'])} | {_cell(x['specificity'])} "
+            f"| {_cell(x['stress'])} |"
+            for x in levels
+        ]
+    return lines
 
 
 def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = False) -> None:
@@ -214,6 +262,7 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
             ]
             for name, row in zip(conf["rows"], conf["counts"], strict=True):
                 lines.append(f"| {name} | " + " | ".join(str(c) for c in row) + " |")
+        lines += _loso_lines(m)
         anchors = ANCHORS.get(ds)
         if anchors:
             lines += ["", "| anchor / target | published figure |", "|---|---|"]

@@ -128,7 +128,7 @@ class Pipeline:
             measure_excursion=sensor_h is not None and self.placement not in LIMB,
         )
         self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
-        self._falls = FallDetector(placement=self.placement)
+        self._falls = FallDetector(placement=self.placement, impact_g=st.fall_impact_g)
         self._epochs = EpochAccumulator(epoch_s=st.epoch_s)
         self._current_posture = Posture.UNKNOWN
         self._last_t: int | None = None
