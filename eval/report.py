@@ -114,6 +114,10 @@ KEYS = [
         "cadence MAE where the reference has every contact of the bout (spm)",
     ),
     ("cadence_bouts_complete_reference", "... bouts with a complete reference"),
+    (
+        "cadence_mae_inside_complete_reference_spm",
+        "... the detected contacts inside those reference bouts' own spans (spm)",
+    ),
     ("ic_fp_total", "diagnostic: unmatched detections inside reference bouts"),
     ("ic_fp_in_reference_gaps", "diagnostic: ... of which in gaps of the reference ICs"),
     (
