@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics.update(by_subject(scorer, d, out_dir))
         metrics.update(padded_trials(d, PLACEMENT_MAP, jobs=args.jobs))
         if not args.no_loso and any(
-            json.loads(p.read_text()).get("trial", {}).get("kind") == "fall"
+            (json.loads(p.read_text()).get("trial") or {}).get("kind") == "fall"
             for p in d.glob("*.truth.json")
         ):
             metrics.update(loso_fall_impact(d, PLACEMENT_MAP, jobs=args.jobs))
