@@ -5,7 +5,11 @@ Recordings are read in place (never copied). Each recording goes through
 outputs land in ``eval/out/<dataset>/<recording>.json`` and are scored with the datasets' own
 ``score.py``. ``eval/RESULTS.md`` gets the figures next to the anchors' published ones.
 
-Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N]``
+Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N] [--no-loso]``
+
+Thresholds chosen on data are cross-validated leave-one-subject-out (:mod:`eval.loso`, the
+pocket fall impact level); ``--no-loso`` skips that (it analyses the fall trials once per
+candidate level, a few CPU-minutes).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from eval.by_subject import by_subject
+from eval.loso import loso_fall_impact
 from eval.padded_trials import padded_trials
 from eval.recordings import truth_and_output
 from eval.reference_checks import reference_checks
@@ -128,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument(
+        "--no-loso",
+        action="store_true",
+        help="skip the leave-one-subject-out choice of fitted thresholds (eval/loso.py)",
+    )
     args = ap.parse_args(argv)
     if not (args.datasets / "index.json").is_file():
         print(f"no datasets at {args.datasets} (expected index.json there)", file=sys.stderr)
@@ -154,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         metrics.update(extra_metrics(d, out_dir))
         metrics.update(reference_checks(d, out_dir))
         metrics.update(by_subject(scorer, d, out_dir))
-        metrics.update(padded_trials(d, PLACEMENT_MAP))
+        metrics.update(padded_trials(d, PLACEMENT_MAP, jobs=args.jobs))
+        if not args.no_loso and any(
+            (json.loads(p.read_text()).get("trial") or {}).get("kind") == "fall"
+            for p in d.glob("*.truth.json")
+        ):
+            metrics.update(loso_fall_impact(d, PLACEMENT_MAP, jobs=args.jobs))
         metrics["analysis_cpu_s"] = sum(t for _, t in times)
         metrics["wall_s"] = wall
         results.append(metrics)

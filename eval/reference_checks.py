@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from eval.recordings import truth_and_output
+from sensorhub.detect.cadence import bout_cadence_spm
 from sensorhub.detect.gait import bout_metrics
 from sensorhub.model import NS_PER_S
 
@@ -61,9 +62,23 @@ def _turn_deg(npz: Path, s: float, e: float) -> float | None:
     return float(abs(np.sum(gyro @ g) / fs))
 
 
+def _detected_cadence(doc: dict[str, Any], s: float, e: float) -> float | None:
+    """Cadence of the detected bout overlapping [s, e] the most (score.py's matching)."""
+    best, overlap = None, 0.0
+    for b in doc.get("gait_bouts") or []:
+        o = min(e, float(b["end_s"])) - max(s, float(b["start_s"]))
+        if o > overlap:
+            best, overlap = b, o
+    if best is None or best.get("cadence_spm") is None:
+        return None
+    return float(best["cadence_spm"])
+
+
 def reference_checks(truth_dir: Path, out_dir: Path, tol: float = 0.25) -> dict[str, Any]:
     """The figures described in the module docstring, for a dataset with IC and bout truth."""
     cad_err: list[float] = []
+    complete_err: list[float] = []
+    inside_err: list[float] = []
     tp = fp = fn = fp_gap = 0
     turns: list[float] = []
     for tr, doc in truth_and_output(truth_dir, out_dir):
@@ -78,6 +93,15 @@ def reference_checks(truth_dir: Path, out_dir: Path, tol: float = 0.25) -> dict[
                 nan = np.full(len(ns), np.nan)
                 m = bout_metrics(ns, nan, nan, nan, sensor_height_m=None)
                 cad_err.append(abs(m.cadence_spm - float(b["cadence_spm"])))
+                complete = bool(np.all(np.diff(ic) <= GAP_FACTOR * np.median(np.diff(ic))))
+                det_cad = _detected_cadence(doc, float(b["start_s"]), float(b["end_s"]))
+                if complete and det_cad is not None:
+                    complete_err.append(abs(det_cad - float(b["cadence_spm"])))
+                    det = np.asarray(doc["steps"]["times_s"], float)
+                    inside = det[(det >= b["start_s"] - tol) & (det <= b["end_s"] + tol)]
+                    cad_inside = bout_cadence_spm(inside)
+                    if cad_inside is not None:
+                        inside_err.append(abs(cad_inside - float(b["cadence_spm"])))
         ref = np.asarray(tr["initial_contacts_s"], float)
         det = np.asarray(doc["steps"]["times_s"], float)
         det = det[[any(b["start_s"] - tol <= t <= b["end_s"] + tol for b in bouts) for t in det]]
@@ -105,6 +129,11 @@ def reference_checks(truth_dir: Path, out_dir: Path, tol: float = 0.25) -> dict[
     out: dict[str, Any] = {}
     if cad_err:
         out["ref_ic_cadence_mae_spm"] = float(np.mean(cad_err))
+    if complete_err:
+        out["cadence_mae_complete_reference_spm"] = float(np.mean(complete_err))
+        out["cadence_bouts_complete_reference"] = len(complete_err)
+    if inside_err:
+        out["cadence_mae_inside_complete_reference_spm"] = float(np.mean(inside_err))
     if tp + fp + fn:
         out["ic_fp_in_reference_gaps"] = fp_gap
         out["ic_fp_total"] = fp

@@ -2,14 +2,14 @@
 
 A walking bout is a run of steps with no pause longer than ``max_break_s`` (3 s) holding at least
 ``min_strides`` strides (4; Mobilise-D walking-bout assembly, Kluge et al. 2021). Per bout:
-cadence (60 / the median step time among plausible steps of 1/3-1.5 s, i.e. 40-180
-steps/min), stride time and its coefficient of variation, step and stride regularity (trunk
-autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry of alternate steps, and speed
-by the inverted-pendulum model when the sensor height is known (Zijlstra & Hof 2003, with the
-Mobilise-D scaling factor 4.587/4), the vertical harmonic ratio at trunk placements (Menz et al.
-2003) and the share of shuffling steps (inverted-pendulum step length below
-:data:`SHUFFLE_STEP_LENGTH_M`). A bout is emitted once no step has followed for
-``max_break_s``, so within a few seconds of device time.
+cadence (60 / the central step time of the bout's steady contacts,
+:mod:`sensorhub.detect.cadence`), stride time and its coefficient of variation, step and
+stride regularity (trunk autocorrelation, Moe-Nilssen & Helbostad 2004), temporal asymmetry
+of alternate steps, and speed by the inverted-pendulum model when the sensor height is known
+(Zijlstra & Hof 2003, with the Mobilise-D scaling factor 4.587/4), the vertical harmonic ratio
+at trunk placements (Menz et al. 2003) and the share of shuffling steps (inverted-pendulum
+step length below :data:`SHUFFLE_STEP_LENGTH_M`). A bout is emitted once no step has followed
+for ``max_break_s``, so within a few seconds of device time.
 
 References
 ----------
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sensorhub.detect.cadence import bout_cadence_spm
 from sensorhub.model import NS_PER_S, GaitBout
-from sensorhub.signal.features import MAX_STEP_PERIOD_S, MIN_STEP_PERIOD_S
 
 #: Mobilise-D default step-length scaling factor K of the inverted-pendulum model.
 ZIJLSTRA_K = 4.587 / 4.0
@@ -46,6 +46,17 @@ ZIJLSTRA_K = 4.587 / 4.0
 #: about 1.7 cm per step, against the 3-5 cm of normal walking (Zijlstra & Hof 2003). A
 #: provisional threshold: it has not been validated against labelled shuffling.
 SHUFFLE_STEP_LENGTH_M = 0.40
+#: Shortest walk (s, first to last step) whose steps count for a sensor on a limb (thigh,
+#: pocket, wrist, foot): the 4-s filter of consumer pedometers (e.g. the Omron HJ-303
+#: instruction manual: "It does not display the step count for the first 4 seconds of
+#: walking. If you continue walking for more than 4 seconds, the pedometer displays the step
+#: count for the first 4 seconds"). A limb sensor moves with every weight shift, a phone also
+#: settles in its pocket, and where its rhythm is a stride the other leg's steps are inserted
+#: halfway between stride peaks, so three shifts a second apart already look like five evenly
+#: spaced steps; walking, even at 40 steps/min, goes on for longer. A trunk sensor barely
+#: moves with weight shifts, and its short clinical walks (Mobilise-D bouts of >= 4 strides)
+#: must still count, so it has no minimum.
+LIMB_MIN_SEQUENCE_S = 4.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -77,11 +88,15 @@ class GaitBoutAssembler:
     """Streaming assembly of candidate steps into confirmed steps and gait bouts.
 
     Candidate steps come from every moving frame. A candidate is confirmed once it belongs to a
-    rhythmic sequence of at least ``min_sequence_steps`` steps, each within
-    ``max_sequence_gap_s`` of the previous one: a lone step or two (shifting weight, a fidget)
-    is not counted, as in smartphone step counters that wait for continuous walking (Brajdic &
-    Harle 2013). Confirmed steps with pauses of at most ``max_break_s`` form a bout; bouts of at
-    least ``min_strides`` strides are reported as :class:`~sensorhub.model.GaitBout`.
+    sequence lasting at least ``min_sequence_s``, each step within ``max_sequence_gap_s`` of
+    the previous one, whose last ``min_sequence_steps`` steps keep a rhythm: a lone step or
+    two, or a few weight shifts from foot to foot while standing, or a phone settling in a
+    pocket, are not counted, as in step counters that wait for continuous walking (Brajdic &
+    Harle 2013; pedometers such as Omron's count nothing until walking has gone on for 4 s,
+    then count those 4 s too). Once confirmed, the sequence's steps all count, so a walk loses
+    nothing; walks shorter than ``min_sequence_s`` are not counted at all. Confirmed steps
+    with pauses of at most ``max_break_s`` form a bout; bouts of at least ``min_strides``
+    strides are reported as :class:`~sensorhub.model.GaitBout`.
 
     Parameters
     ----------
@@ -91,6 +106,9 @@ class GaitBoutAssembler:
         Fewest strides (pairs of steps) in a reported bout (Kluge 2021: 4).
     min_sequence_steps
         Fewest steps in a rhythmic sequence before its steps count.
+    min_sequence_s
+        Shortest sequence (first to last step, s) before its steps count (0: no minimum;
+        :data:`LIMB_MIN_SEQUENCE_S` for sensors on a limb).
     max_sequence_gap_s
         Longest step interval inside a sequence (40 steps/min is 1.5 s per step).
     rhythm_tolerance
@@ -112,6 +130,7 @@ class GaitBoutAssembler:
         max_break_s: float = 3.0,
         min_strides: int = 4,
         min_sequence_steps: int = 4,
+        min_sequence_s: float = 0.0,
         max_sequence_gap_s: float = 2.0,
         rhythm_tolerance: float = 0.35,
         sensor_height_m: float | None = None,
@@ -120,6 +139,7 @@ class GaitBoutAssembler:
         self.max_break_s = max_break_s
         self.min_strides = min_strides
         self.min_sequence_steps = min_sequence_steps
+        self.min_sequence_s = min_sequence_s
         self.max_sequence_gap_s = max_sequence_gap_s
         self.rhythm_tolerance = rhythm_tolerance
         self.sensor_height_m = sensor_height_m
@@ -221,8 +241,16 @@ class GaitBoutAssembler:
         return self._seq[first:]
 
     def _rhythmic(self) -> bool:
-        """The last ``min_sequence_steps`` steps keep a rhythm: every interval within
-        ``rhythm_tolerance`` of their median (fidgets and shuffles are irregular)."""
+        """The sequence has lasted ``min_sequence_s`` (unless it resumes the open bout after a
+        pause of at most ``max_break_s``: a walk that lost a step or two is still a walk) and
+        its last ``min_sequence_steps`` steps keep a rhythm: every interval within
+        ``rhythm_tolerance`` of their median (fidgets and shuffles are irregular; a walk's
+        rhythm is judged on its latest steps, since turns and lost contacts make longer
+        stretches of real gait irregular)."""
+        o = self._open
+        resumes = bool(o.steps) and self._seq[0][0] - o.steps[-1] <= self.max_break_s * NS_PER_S
+        if not resumes and self._seq[-1][0] - self._seq[0][0] < self.min_sequence_s * NS_PER_S:
+            return False
         t = [it[0] for it in self._seq[-self.min_sequence_steps :]]
         d = sorted(b - a for a, b in itertools.pairwise(t))
         k = len(d)
@@ -258,20 +286,6 @@ class GaitBoutAssembler:
         self._bouts.append(bout)
 
 
-def _central_step_time(st: NDArray[np.float64], fallback: float) -> float:
-    """Interquartile mean of the plausible step times (1/3-1.5 s, 40-180 steps/min).
-
-    As robust as the median to initiation and termination steps, pauses and a missed or
-    extra contact at a turn, but not quantised to the sampling interval (a median of step
-    times sampled at 50 Hz can only move in 20 ms steps, 7 steps/min at 140 steps/min).
-    """
-    x = np.sort(st[(st >= MIN_STEP_PERIOD_S) & (st <= MAX_STEP_PERIOD_S)])
-    if len(x) == 0:
-        return fallback
-    q = len(x) // 4
-    return float(np.mean(x[q : len(x) - q]))
-
-
 def _nanmedian(x: NDArray[np.float64]) -> float | None:
     x = x[np.isfinite(x)]
     return float(np.median(x)) if len(x) else None
@@ -302,10 +316,12 @@ def bout_metrics(
     # max stride = 2 * mean step + 1 s; here steps within 0.5-1.5x the median step)
     good = (st >= 0.5 * med) & (st <= 1.5 * med)
     mean_step = float(np.mean(st[good])) if good.any() else med
-    # cadence from the median of the plausible step times (40-180 steps/min, issue 5 and
-    # Mobilise-D's cadence range): gait initiation and termination steps, a pause, a missed
-    # or an extra contact at a turn move the median far less than the mean
-    cadence = 60.0 / _central_step_time(st, med)
+    # cadence from the steady contacts (sensorhub.detect.cadence): transitional steps at the
+    # bout's ends are dropped, and the interquartile mean of the plausible step times ignores
+    # a lost or an extra contact at a turn (the median step when no step time is plausible)
+    cadence = bout_cadence_spm(t)
+    if cadence is None:
+        cadence = 60.0 / med
     stride = t[2:] - t[:-2]
     sgood = good[1:] & good[:-1]
     stride_time = float(np.mean(stride[sgood])) if sgood.any() else None

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sensorhub.detect.falls import FallDetector
-from sensorhub.detect.gait import GaitBoutAssembler
+from sensorhub.detect.gait import LIMB_MIN_SEQUENCE_S, GaitBoutAssembler
 from sensorhub.detect.posture import CODE, POSTURES, PostureClassifier, PostureFrames
 from sensorhub.detect.static_load import StaticLoadTracker
 from sensorhub.detect.wear import WearDetector, WearFrames
@@ -127,8 +127,11 @@ class Pipeline:
             settings=st,
             measure_excursion=sensor_h is not None and self.placement not in LIMB,
         )
-        self._gait = GaitBoutAssembler(sensor_height_m=sensor_h)
-        self._falls = FallDetector(placement=self.placement)
+        self._gait = GaitBoutAssembler(
+            sensor_height_m=sensor_h,
+            min_sequence_s=LIMB_MIN_SEQUENCE_S if self.placement in LIMB else 0.0,
+        )
+        self._falls = FallDetector(placement=self.placement, impact_g=st.fall_impact_g)
         self._epochs = EpochAccumulator(epoch_s=st.epoch_s)
         self._current_posture = Posture.UNKNOWN
         self._last_t: int | None = None

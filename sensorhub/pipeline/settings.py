@@ -85,6 +85,10 @@ class PipelineSettings:
         stride, with its two unequal left/right events, does not). ``threshold_r`` of
         :class:`~sensorhub.detect.limb_steps.StrideDecider`, whose module docstring tells how
         it was set (commit 09a6e1c).
+    fall_impact_g
+        Impact threshold of the fall detector (|a| in g); None: the placement's default
+        (:data:`~sensorhub.detect.falls.IMPACT_G`). For evaluation (``python -m eval``'s
+        leave-one-subject-out choice of the level) and for devices that clip lower.
     """
 
     work_fs_hz: float = 50.0
@@ -109,3 +113,4 @@ class PipelineSettings:
     transition_min_rms_g: float = 0.03
     limb_min_stride_s: float = 0.75
     stride_half_period_r: float = -0.2
+    fall_impact_g: float | None = None

@@ -104,3 +104,29 @@ def test_pipeline_confirms_a_fall_only_on_recorded_evidence(after_s: float, n_fa
     p = Pipeline(Placement.POCKET)
     ev = p.feed(SampleBlock(t_ns, acc, 100.0)).events + p.flush().events
     assert len([e for e in ev if isinstance(e, Fall)]) == n_falls
+
+
+@pytest.mark.parametrize(
+    ("placement", "turn_deg", "n"),
+    [
+        (Placement.POCKET, 50.0, 1),  # a sideways fall: the thigh is no longer standing
+        (Placement.POCKET, 40.0, 0),
+        (Placement.LOWER_BACK, 50.0, 0),  # the trunk must turn towards lying (60 deg)
+        (Placement.LOWER_BACK, 70.0, 1),
+    ],
+)
+def test_orientation_change_per_placement(placement: Placement, turn_deg: float, n: int) -> None:
+    a = np.radians(turn_deg)
+    f = _frames(post_gravity=(float(np.cos(a)), float(np.sin(a)), 0.0))
+    f["peak_g"][IMPACT] = 3.2  # above every placement's impact level
+    assert len(_run(FallDetector(placement=placement), f, [12])) == n
+
+
+@pytest.mark.parametrize(("still_from", "n"), [(4, 1), (5, 1), (6, 0)])
+def test_stillness_may_begin_up_to_about_five_seconds_after_the_impact(
+    still_from: int, n: int
+) -> None:
+    """Someone winded or trying to get up moves for a few seconds, then lies still."""
+    f = _frames()
+    f["dyn_rms_g"][IMPACT + 2 : IMPACT + still_from] = 0.4
+    assert len(_run(FallDetector(placement=Placement.POCKET), f, [])) == n
