@@ -139,6 +139,12 @@ class NudgeRow(Base):
     #: these were told apart say "delivered"
     delivery: Mapped[str] = mapped_column(String(200))
     responded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: what came of it: "done" (the wearer said so), "moved" (a break followed within the
+    #: response window), "snoozed", or None while nothing happened (migration 0004)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: seconds from the nudge to the response (the break's start, or the wearer's answer)
+    response_s: Mapped[float | None] = mapped_column(Float, default=None)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
     __table_args__ = (Index("ix_nudge_wearer_sent", "wearer_id", "sent_at"),)
 
@@ -157,6 +163,71 @@ class LiveStateRow(Base):
     updated_at: Mapped[dt.datetime]
     #: start of the device's current run without any movement (None while it moves)
     still_since_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class WearerSettingsRow(Base):
+    """A wearer's own limits, quiet hours, goals and body figures (defaults: the hub config).
+
+    ``settings`` is a JSON object whose keys are documented by ``sensorhub.config``; a key
+    that is absent takes the hub config's value.
+    """
+
+    __tablename__ = "wearer_settings"
+
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class AlertRow(Base):
+    """A caregiver alert: one per cause (its id is derived from wearer, kind and cause)."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    wearer_id: Mapped[str] = mapped_column(ForeignKey("wearer.id"))
+    #: "possible_fall", "long_inactivity", "band_not_worn", "device_offline",
+    #: "battery_low", "gait_change"
+    kind: Mapped[str] = mapped_column(String(32))
+    #: "urgent" (falls: also in quiet hours), "warning", "info"
+    severity: Mapped[str] = mapped_column(String(16))
+    #: "pending" (cancel window) -> "open" -> "acknowledged" / "resolved"; or "cancelled"
+    state: Mapped[str] = mapped_column(String(16))
+    #: in plain words, for a caregiver's phone ("possible fall at 14:02, not getting up")
+    reason: Mapped[str] = mapped_column(Text)
+    #: ids of the events behind it, and figures (JSON)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_at: Mapped[dt.datetime]
+    #: the device clock's time of the cause (the sample that raised it)
+    opened_device_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[dt.datetime]
+    #: end of the wearer's window to cancel (pending alerts)
+    cancel_until_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_alert_wearer_opened", "wearer_id", "opened_at"),)
+
+
+class AlertDeliveryRow(Base):
+    """One attempt to tell one caregiver about an alert through one channel."""
+
+    __tablename__ = "alert_delivery"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert.id"), index=True)
+    at: Mapped[dt.datetime]
+    #: the caregiver's username
+    recipient: Mapped[str] = mapped_column(String(200))
+    #: the channel with its secrets masked ("ntfys://ntfy.sh/***", "mailto://***@example.org")
+    channel: Mapped[str] = mapped_column(String(400))
+    #: 1 for the first notice, then each repeat; escalation raises the level
+    attempt: Mapped[int] = mapped_column(Integer)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    #: "delivered" or "failed: <why>"
+    result: Mapped[str] = mapped_column(String(400))
 
 
 class UserRow(Base):
@@ -228,6 +299,8 @@ class AuditRow(Base):
 
 
 __all__ = [
+    "AlertDeliveryRow",
+    "AlertRow",
     "AuditRow",
     "Base",
     "DeviceRow",
@@ -239,4 +312,5 @@ __all__ = [
     "UserRow",
     "UtcDateTime",
     "WearerRow",
+    "WearerSettingsRow",
 ]

@@ -27,6 +27,8 @@ from sensorhub.private_files import create_private_file
 from sensorhub.store.accounts import Action
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
+    AlertDeliveryRow,
+    AlertRow,
     AuditRow,
     DeviceRow,
     EpochRow,
@@ -36,6 +38,7 @@ from sensorhub.store.models import (
     ShareRow,
     UserRow,
     WearerRow,
+    WearerSettingsRow,
 )
 
 EXPORT_FORMATS: Final = ("csv", "parquet")
@@ -49,6 +52,8 @@ _WEARER_TABLES: Final[tuple[tuple[str, Table], ...]] = (
     ("live_state", cast(Table, LiveStateRow.__table__)),
     ("devices", cast(Table, DeviceRow.__table__)),
     ("shares", cast(Table, ShareRow.__table__)),
+    ("alerts", cast(Table, AlertRow.__table__)),
+    ("settings", cast(Table, WearerSettingsRow.__table__)),
 )
 
 
@@ -108,6 +113,7 @@ def export_wearer(
             tables = {"wearer": [{k: _cell(getattr(wearer, k)) for k in _columns(WearerRow)}]}
             for name, table in _WEARER_TABLES:
                 tables[name] = _rows(session, table, wearer_id)
+            tables["alert_deliveries"] = _delivery_rows(session, wearer_id)
     except SQLAlchemyError as exc:
         raise StorageError(f"reading the wearer's data failed: {describe_error(exc)}") from exc
     paths = {name: out_dir / f"{name}.{fmt}" for name in tables}
@@ -131,6 +137,15 @@ def export_wearer(
     return {name: len(rows) for name, rows in tables.items()}
 
 
+def _delivery_rows(session: Session, wearer_id: str) -> list[dict[str, Any]]:
+    alerts = select(AlertRow.id).where(AlertRow.wearer_id == wearer_id)
+    stmt = select(AlertDeliveryRow.__table__).where(AlertDeliveryRow.alert_id.in_(alerts))
+    return [
+        {k: _cell(v) for k, v in row._mapping.items()}
+        for row in session.execute(stmt.order_by(AlertDeliveryRow.at, AlertDeliveryRow.id))
+    ]
+
+
 def _columns(model: Any) -> list[str]:
     return [c.name for c in model.__table__.columns]
 
@@ -138,6 +153,8 @@ def _columns(model: Any) -> list[str]:
 def _table_columns(name: str) -> list[str]:
     if name == "wearer":
         return _columns(WearerRow)
+    if name == "alert_deliveries":
+        return _columns(AlertDeliveryRow)
     return [c.name for c in dict(_WEARER_TABLES)[name].columns]
 
 
@@ -188,6 +205,10 @@ def delete_wearer(engine: Engine, wearer_id: str, *, actor: str) -> dict[str, in
             if account_ids:
                 share_filter = or_(share_filter, ShareRow.grantee_id.in_(account_ids))
             counts["shares"] = _deleted(session, delete(ShareRow).where(share_filter))
+            alerts = select(AlertRow.id).where(AlertRow.wearer_id == wearer_id)
+            counts["alert_deliveries"] = _deleted(
+                session, delete(AlertDeliveryRow).where(AlertDeliveryRow.alert_id.in_(alerts))
+            )
             for name, table in _WEARER_TABLES:
                 if name != "shares":
                     counts[name] = _deleted(
