@@ -157,7 +157,8 @@ def test_on_postgresql_the_readme_role_runs_the_dashboard_and_writes_no_health_d
 
     as_dashboard = url.set(username=role, password="dash-pw").render_as_string(hide_password=False)
     reader = Store.open_read_only(as_dashboard)
-    accounts = Accounts(create_db_engine(as_dashboard))
+    accounts_engine = create_db_engine(as_dashboard)
+    accounts = Accounts(accounts_engine)
     try:
         ada = accounts.authenticate("ada", "ada-password-1")  # updates last_login, audits
         accounts.record("ada", "view", "w1", "Today")
@@ -177,3 +178,4 @@ def test_on_postgresql_the_readme_role_runs_the_dashboard_and_writes_no_health_d
         writer.close()
     finally:
         reader.close()
+        accounts_engine.dispose()
