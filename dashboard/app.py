@@ -16,6 +16,8 @@ from dashboard.data import dashboard_store, queries
 from dashboard.screens import accounts, devices, privacy, today
 from sensorhub.access import Role, Scope
 
+# Also when started by hand (`streamlit run`): a viewer gets a short message, the log the rest.
+st.set_option("client.showErrorDetails", "none")
 st.set_page_config(page_title="sensorhub", page_icon=":material/directions_walk:", layout="wide")
 dashboard_store()  # stops with what to do if the database is missing, empty or too old
 viewer = auth.viewer()
