@@ -22,7 +22,12 @@ from sensorhub.access import AccessError, Role, Scope, Viewer, parse_role
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import AuditRow, ShareRow, UserRow, WearerRow
-from sensorhub.store.passwords import hash_password, needs_rehash, verify_password
+from sensorhub.store.passwords import (
+    hash_password,
+    needs_rehash,
+    rehash_password,
+    verify_password,
+)
 
 _T = TypeVar("_T")
 
@@ -343,7 +348,8 @@ class Accounts:
             row.locked_until = None
             row.last_login_at = now
             if row.password_hash is not None and needs_rehash(row.password_hash):
-                row.password_hash = hash_password(password)
+                # not hash_password: a password that met an older policy still logs in
+                row.password_hash = rehash_password(password)
             _audit(session, username, Action.LOGIN, None, "password", now)
             return Viewer(str(row.id), row.username, Role(row.role), row.wearer_id), None
 
@@ -383,8 +389,13 @@ class Accounts:
     def current_viewer(self, viewer: Viewer) -> Viewer | None:
         """``viewer`` as the account is now (None when disabled or deleted since the login)."""
 
+        try:
+            user_id = uuid.UUID(viewer.user_id)
+        except ValueError:
+            return None
+
         def work(session: Session) -> Viewer | None:
-            row = session.get(UserRow, uuid.UUID(viewer.user_id))
+            row = session.get(UserRow, user_id)
             if row is None or row.disabled:
                 return None
             return Viewer(str(row.id), row.username, Role(row.role), row.wearer_id)
