@@ -9,6 +9,7 @@ data: who looked at which wearer, when).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -159,7 +160,8 @@ def export_wearer(
     except (OSError, SQLAlchemyError) as exc:
         # Nothing half-written: an export that is not complete and audited is removed.
         for path in written:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise StorageError(
                 f"cannot write the export to {out_dir}: {exc.strerror or exc}; nothing was kept"
