@@ -127,8 +127,15 @@ def export_wearer(
     """
     if fmt not in EXPORT_FORMATS:
         raise AccessError(f"unknown export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
+    # One snapshot for every table (SQLite's read transactions are snapshots already), so the
+    # files agree with each other while the hub keeps writing.
+    snapshot = (
+        engine.execution_options(isolation_level="REPEATABLE READ")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
     try:
-        with Session(engine) as session:
+        with Session(snapshot) as session:
             wearer = session.get(WearerRow, wearer_id)
             if wearer is None:
                 raise AccessError(f"no wearer {wearer_id!r} in the database")
