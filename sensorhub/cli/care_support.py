@@ -13,9 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sensorhub.access import AccessError
+from sensorhub.errors import StorageError
 from sensorhub.store import DB_URL_ENV, DEFAULT_DB_URL, Store, database_url
 
 
@@ -33,10 +35,30 @@ def add_json_argument(parser: Any) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names, if it does not exist (else None)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = Path(url.removeprefix(prefix)).expanduser()
+    return None if str(path) in {"", ":memory:"} or path.exists() else path
+
+
 @contextlib.contextmanager
 def open_store(db: str | None) -> Iterator[Store]:
-    """The database of ``--db`` (migrated to the newest schema), closed afterwards."""
-    store = Store.open(database_url(db))
+    """The database of ``--db`` (migrated to the newest schema), closed afterwards.
+
+    A SQLite file that does not exist is refused rather than created: a mistyped path would
+    otherwise give an empty database ("no accounts") that looks like a real answer.
+    """
+    url = database_url(db)
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        raise StorageError(
+            f"no database at {missing}: check --db (or ${DB_URL_ENV}), or create it with "
+            f"`sensorhub db upgrade --db {url}`"
+        )
+    store = Store.open(url)
     try:
         yield store
     finally:

@@ -248,3 +248,13 @@ def test_password_is_never_echoed_or_audited(
     assert PASSWORD not in out + err
     code, out, _ = run(capsys, "audit", "--json", db=db)
     assert PASSWORD not in out
+
+
+def test_a_mistyped_sqlite_path_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+    code, _, err = run(capsys, "users", "list", db=f"sqlite:///{missing}")
+    assert code == 1
+    one_line_error(err, f"no database at {missing}", "sensorhub db upgrade")
+    assert not missing.exists()
