@@ -2,7 +2,9 @@
 
 Every change here writes its audit entry in the same transaction as the change, so the log
 and the data cannot disagree. Passwords are never stored, logged or put in an error message;
-the audit log keeps the username a login was tried with, never what was typed as a password.
+the audit log keeps the username a login was tried with when it names an account, and never
+what was typed as a password. A username that names no account is not kept: people type
+their password into the username field, and the audit log cannot be edited afterwards.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ LOCKOUT_AFTER_FAILURES: Final = 5
 #: an attacker could use to keep a caregiver out).
 LOCKOUT_FIRST_S: Final = 30.0
 LOCKOUT_MAX_S: Final = 15 * 60.0
+#: The audit actor of a failed login with a username that names no account (what was typed
+#: may be a password typed into the wrong field: it is not kept).
+UNKNOWN_USERNAME: Final = "(unknown username)"
 
 
 class Action:
@@ -336,13 +341,14 @@ class Accounts:
             ok = verify_password(row.password_hash if row else None, password)
             if row is None or not ok or row.disabled:
                 reason = "unknown username" if row is None else "disabled" if ok else "password"
+                actor = username if row is not None else UNKNOWN_USERNAME
                 if row is not None and not ok:
                     row.failed_logins += 1
                     lock = lockout_s(row.failed_logins)
                     if lock:
                         row.locked_until = now + dt.timedelta(seconds=lock)
                         reason += f"; locked for {lock:.0f} s"
-                _audit(session, username, Action.LOGIN_FAILED, None, reason, now)
+                _audit(session, actor, Action.LOGIN_FAILED, None, reason, now)
                 return None, LoginRefusedError(refused)
             row.failed_logins = 0
             row.locked_until = None
@@ -595,6 +601,7 @@ class Accounts:
 
 __all__ = [
     "LOCKOUT_AFTER_FAILURES",
+    "UNKNOWN_USERNAME",
     "AccessError",
     "Accounts",
     "Action",

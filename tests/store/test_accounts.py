@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from sensorhub.access import AccessError, Role
 from sensorhub.store import Accounts, LoginRefusedError, Store
-from sensorhub.store.accounts import LOCKOUT_AFTER_FAILURES, lockout_s
+from sensorhub.store.accounts import LOCKOUT_AFTER_FAILURES, UNKNOWN_USERNAME, lockout_s
 from sensorhub.store.models import Base, UserRow
 from sensorhub.store.passwords import needs_rehash
 from sensorhub.store.wearer_data import delete_wearer
@@ -136,6 +136,11 @@ def test_passwords_appear_in_no_log_audit_entry_or_error(
             call()
         errors.append(str(error.value))
     assert accounts.authenticate("carol", secrets[1]).username == "carol"
+    # a password typed into the username field is not kept in the (uneditable) audit log
+    with pytest.raises(LoginRefusedError):
+        accounts.authenticate(secrets[0], secrets[0])
+    [entry] = accounts.audit(limit=1)
+    assert (entry.actor, entry.action) == (UNKNOWN_USERNAME, "login failed")
     with store.engine.connect() as connection:
         stored = [
             " ".join(map(str, row))
