@@ -25,6 +25,11 @@ SUBCOMMANDS = (
     "devices",
     "devices_add",
     "db",
+    "users",
+    "share",
+    "audit",
+    "export",
+    "wearer",
 )
 
 

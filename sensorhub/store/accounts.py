@@ -2,7 +2,9 @@
 
 Every change here writes its audit entry in the same transaction as the change, so the log
 and the data cannot disagree. Passwords are never stored, logged or put in an error message;
-the audit log keeps the username a login was tried with, never what was typed as a password.
+the audit log keeps the username a login was tried with when it names an account, and never
+what was typed as a password. A username that names no account is not kept: people type
+their password into the username field, and the audit log cannot be edited afterwards.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from sensorhub.access import AccessError, Role, Scope, Viewer, parse_role
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import AuditRow, ShareRow, UserRow, WearerRow
-from sensorhub.store.passwords import hash_password, needs_rehash, verify_password
+from sensorhub.store.passwords import (
+    hash_password,
+    needs_rehash,
+    rehash_password,
+    verify_password,
+)
 
 _T = TypeVar("_T")
 
@@ -35,6 +42,9 @@ LOCKOUT_AFTER_FAILURES: Final = 5
 #: an attacker could use to keep a caregiver out).
 LOCKOUT_FIRST_S: Final = 30.0
 LOCKOUT_MAX_S: Final = 15 * 60.0
+#: The audit actor of a failed login with a username that names no account (what was typed
+#: may be a password typed into the wrong field: it is not kept).
+UNKNOWN_USERNAME: Final = "(unknown username)"
 
 
 class Action:
@@ -331,19 +341,21 @@ class Accounts:
             ok = verify_password(row.password_hash if row else None, password)
             if row is None or not ok or row.disabled:
                 reason = "unknown username" if row is None else "disabled" if ok else "password"
+                actor = username if row is not None else UNKNOWN_USERNAME
                 if row is not None and not ok:
                     row.failed_logins += 1
                     lock = lockout_s(row.failed_logins)
                     if lock:
                         row.locked_until = now + dt.timedelta(seconds=lock)
                         reason += f"; locked for {lock:.0f} s"
-                _audit(session, username, Action.LOGIN_FAILED, None, reason, now)
+                _audit(session, actor, Action.LOGIN_FAILED, None, reason, now)
                 return None, LoginRefusedError(refused)
             row.failed_logins = 0
             row.locked_until = None
             row.last_login_at = now
             if row.password_hash is not None and needs_rehash(row.password_hash):
-                row.password_hash = hash_password(password)
+                # not hash_password: a password that met an older policy still logs in
+                row.password_hash = rehash_password(password)
             _audit(session, username, Action.LOGIN, None, "password", now)
             return Viewer(str(row.id), row.username, Role(row.role), row.wearer_id), None
 
@@ -383,8 +395,13 @@ class Accounts:
     def current_viewer(self, viewer: Viewer) -> Viewer | None:
         """``viewer`` as the account is now (None when disabled or deleted since the login)."""
 
+        try:
+            user_id = uuid.UUID(viewer.user_id)
+        except ValueError:
+            return None
+
         def work(session: Session) -> Viewer | None:
-            row = session.get(UserRow, uuid.UUID(viewer.user_id))
+            row = session.get(UserRow, user_id)
             if row is None or row.disabled:
                 return None
             return Viewer(str(row.id), row.username, Role(row.role), row.wearer_id)
@@ -584,6 +601,7 @@ class Accounts:
 
 __all__ = [
     "LOCKOUT_AFTER_FAILURES",
+    "UNKNOWN_USERNAME",
     "AccessError",
     "Accounts",
     "Action",

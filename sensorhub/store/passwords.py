@@ -53,6 +53,12 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+def rehash_password(password: str) -> str:
+    """A fresh hash of a password that just verified (no policy check: it met the policy of
+    its day, and refusing it now would lock its owner out at login)."""
+    return _HASHER.hash(password)
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored_hash`` (None: the account has no password).
 

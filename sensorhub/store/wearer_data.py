@@ -9,6 +9,7 @@ data: who looked at which wearer, when).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, Delete, Engine, Table, delete, or_, select
+from sqlalchemy import CursorResult, Delete, Engine, Table, delete, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -77,14 +78,44 @@ def _rows(session: Session, table: Table, wearer_id: str) -> list[dict[str, Any]
     ]
 
 
+def _share_filter(session: Session, wearer_id: str) -> Any:
+    """Shares of the wearer's data, and shares the wearer's own account received."""
+    account_ids = list(session.scalars(select(UserRow.id).where(UserRow.wearer_id == wearer_id)))
+    condition: Any = ShareRow.wearer_id == wearer_id
+    if account_ids:
+        condition = or_(condition, ShareRow.grantee_id.in_(account_ids))
+    return condition
+
+
 def wearer_row_counts(engine: Engine, wearer_id: str) -> dict[str, int]:
-    """How many rows the wearer has in each table (``wearer`` and the account included)."""
-    with Session(engine) as session:
-        counts = {name: len(_rows(session, table, wearer_id)) for name, table in _WEARER_TABLES}
-        counts["wearer"] = int(session.get(WearerRow, wearer_id) is not None)
-        counts["account"] = len(
-            list(session.scalars(select(UserRow.id).where(UserRow.wearer_id == wearer_id)))
-        )
+    """How many rows :func:`delete_wearer` would delete, per table (the same keys).
+
+    ``shares`` counts the shares of the wearer's data and those their own account received;
+    ``account`` is the wearer's own account (0 or 1), ``wearer`` the wearer (0 or 1).
+
+    Raises
+    ------
+    StorageError
+        If the database cannot be read.
+    """
+
+    def count(session: Session, table: Any, condition: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(table).where(condition)) or 0)
+
+    try:
+        with Session(engine) as session:
+            counts = {"shares": count(session, ShareRow, _share_filter(session, wearer_id))}
+            alerts = select(AlertRow.id).where(AlertRow.wearer_id == wearer_id)
+            counts["alert_deliveries"] = count(
+                session, AlertDeliveryRow, AlertDeliveryRow.alert_id.in_(alerts)
+            )
+            for name, table in _WEARER_TABLES:
+                if name != "shares":
+                    counts[name] = count(session, table, table.c.wearer_id == wearer_id)
+            counts["account"] = count(session, UserRow, UserRow.wearer_id == wearer_id)
+            counts["wearer"] = count(session, WearerRow, WearerRow.id == wearer_id)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"reading the wearer's data failed: {describe_error(exc)}") from exc
     return counts
 
 
@@ -105,8 +136,15 @@ def export_wearer(
     """
     if fmt not in EXPORT_FORMATS:
         raise AccessError(f"unknown export format {fmt!r}: use {' or '.join(EXPORT_FORMATS)}")
+    # One snapshot for every table (SQLite's read transactions are snapshots already), so the
+    # files agree with each other while the hub keeps writing.
+    snapshot = (
+        engine.execution_options(isolation_level="REPEATABLE READ")
+        if engine.dialect.name == "postgresql"
+        else engine
+    )
     try:
-        with Session(engine) as session:
+        with Session(snapshot) as session:
             wearer = session.get(WearerRow, wearer_id)
             if wearer is None:
                 raise AccessError(f"no wearer {wearer_id!r} in the database")
@@ -120,20 +158,34 @@ def export_wearer(
     taken = [str(p) for p in paths.values() if p.exists()]
     if taken:
         raise AccessError(f"{taken[0]} exists: export into an empty folder")
-    for name, rows in tables.items():
-        columns = _table_columns(name)
-        _write(paths[name], rows, columns, fmt)
-    with Session(engine) as session, session.begin():
-        session.add(
-            AuditRow(
-                at=dt.datetime.now(dt.UTC),
-                actor=actor,
-                action=Action.EXPORT,
-                wearer_id=wearer_id,
-                detail=f"{fmt} to {out_dir}: "
-                + ", ".join(f"{name} {len(rows)}" for name, rows in tables.items()),
+    written: list[Path] = []
+    try:
+        for name, rows in tables.items():
+            written.append(paths[name])
+            _write(paths[name], rows, _table_columns(name), fmt)
+        with Session(engine) as session, session.begin():
+            session.add(
+                AuditRow(
+                    at=dt.datetime.now(dt.UTC),
+                    actor=actor,
+                    action=Action.EXPORT,
+                    wearer_id=wearer_id,
+                    detail=f"{fmt} to {out_dir}: "
+                    + ", ".join(f"{name} {len(rows)}" for name, rows in tables.items()),
+                )
             )
-        )
+    except (OSError, SQLAlchemyError) as exc:
+        # Nothing half-written: an export that is not complete and audited is removed.
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StorageError(
+                f"cannot write the export to {out_dir}: {exc.strerror or exc}; nothing was kept"
+            ) from exc
+        raise StorageError(
+            f"cannot record the export in the audit log, so it was removed: {describe_error(exc)}"
+        ) from exc
     return {name: len(rows) for name, rows in tables.items()}
 
 
@@ -197,13 +249,7 @@ def delete_wearer(engine: Engine, wearer_id: str, *, actor: str) -> dict[str, in
             if session.get(WearerRow, wearer_id) is None:
                 raise AccessError(f"no wearer {wearer_id!r} in the database")
             counts: dict[str, int] = {}
-            account_ids = list(
-                session.scalars(select(UserRow.id).where(UserRow.wearer_id == wearer_id))
-            )
-            # Shares of this wearer's data, and shares the wearer's own account received.
-            share_filter = ShareRow.wearer_id == wearer_id
-            if account_ids:
-                share_filter = or_(share_filter, ShareRow.grantee_id.in_(account_ids))
+            share_filter = _share_filter(session, wearer_id)
             counts["shares"] = _deleted(session, delete(ShareRow).where(share_filter))
             alerts = select(AlertRow.id).where(AlertRow.wearer_id == wearer_id)
             counts["alert_deliveries"] = _deleted(
