@@ -31,38 +31,24 @@ if viewer is None:
 auth.sidebar(viewer)
 wearers = queries().wearers(viewer)
 scopes = set().union(*(w.scopes for w in wearers)) if wearers else set()
-pages = []
-if scopes & {Scope.STATUS, Scope.ACTIVITY}:
-    pages.append(st.Page(today.render, title="Today", icon=":material/today:", url_path="today"))
-if Scope.DEVICES in scopes:
-    pages.append(
-        st.Page(devices.render, title="Devices", icon=":material/bluetooth:", url_path="devices")
+# (whether this viewer gets the page, page function, title, icon, URL path)
+offered = [
+    (bool(scopes & {Scope.STATUS, Scope.ACTIVITY}), today.render, "Today", "today", "today"),
+    (Scope.DEVICES in scopes, devices.render, "Devices", "bluetooth", "devices"),
+    (viewer.wearer_id is not None, privacy.render, "Who can see my data", "shield_person",
+     "sharing"),
+    (viewer.role is Role.ADMIN, accounts.render, "Accounts", "manage_accounts", "accounts"),
+]  # fmt: skip
+pages = [
+    st.Page(render, title=title, icon=f":material/{icon}:", url_path=path)
+    for shown, render, title, icon, path in offered
+    if shown
+] or [
+    st.Page(
+        privacy.nothing_shared,
+        title="Nothing shared yet",
+        icon=":material/info:",
+        url_path="nothing-shared",
     )
-if viewer.wearer_id is not None:
-    pages.append(
-        st.Page(
-            privacy.render,
-            title="Who can see my data",
-            icon=":material/shield_person:",
-            url_path="sharing",
-        )
-    )
-if viewer.role is Role.ADMIN:
-    pages.append(
-        st.Page(
-            accounts.render,
-            title="Accounts",
-            icon=":material/manage_accounts:",
-            url_path="accounts",
-        )
-    )
-if not pages:
-    pages.append(
-        st.Page(
-            privacy.nothing_shared,
-            title="Nothing shared yet",
-            icon=":material/info:",
-            url_path="nothing-shared",
-        )
-    )
+]
 st.navigation(pages).run()
