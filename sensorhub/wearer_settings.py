@@ -20,6 +20,7 @@ key (JSON)                  default        source
 ``sensor_placement``        none           where the motion device is worn (from its config)
 ==========================  =============  ==================================================
 
+Absent keys take the defaults; the body figures may be stored as null ("not given").
 Stored JSON may hold keys this module does not know (other parts of sensorhub keep their own
 per-wearer settings in the same row): :meth:`WearerSettings.from_json` ignores them and
 :meth:`WearerSettings.to_json` writes only its own, so a save never drops another's.
@@ -51,6 +52,8 @@ _RANGES: Final[Mapping[str, tuple[float, float]]] = {
     "height_cm": (50.0, 250.0),
     "sensor_height_cm": (5.0, 250.0),
 }
+#: Keys that may be null (not known) rather than take a default.
+_OPTIONAL: Final = frozenset({"height_cm", "sensor_height_cm", "sensor_placement"})
 _QUIET = re.compile(r"([0-9]{1,2}) *- *([0-9]{1,2})")
 
 
@@ -96,14 +99,15 @@ class WearerSettings:
         return self.standing_limit_min if posture == "standing" else self.sitting_limit_min
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object stored in ``wearer_settings.settings`` (None values left out)."""
+        """The JSON object stored in ``wearer_settings.settings``.
+
+        An unknown body figure is written as null: "not given" (a later default from the
+        config does not fill it), unlike an absent key ("take the default").
+        """
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("quiet_start_hour", "quiet_end_hour"):
-                continue
-            value = getattr(self, f.name)
-            if value is not None:
-                out[f.name] = value
+            if f.name not in ("quiet_start_hour", "quiet_end_hour"):
+                out[f.name] = getattr(self, f.name)
         out["quiet_hours"] = self.quiet_hours
         return out
 
@@ -121,7 +125,7 @@ class WearerSettings:
         base = defaults or cls()
         changes: dict[str, Any] = {}
         for key in _RANGES:
-            if key in data and data[key] is not None:
+            if key in data and (data[key] is not None or key in _OPTIONAL):
                 changes[key] = data[key]
         for key in ("walking_goal_hour",):
             if key in changes:
@@ -132,6 +136,8 @@ class WearerSettings:
                     raise WearerSettingsError(f"{key}: {value!r} is not a whole hour from 0 to 23")
                 changes[key] = value
         placement = data.get("sensor_placement")
+        if "sensor_placement" in data:
+            changes["sensor_placement"] = None
         if placement is not None:
             if not isinstance(placement, str) or not placement:
                 raise WearerSettingsError(f"sensor_placement: {placement!r} is not a placement")
