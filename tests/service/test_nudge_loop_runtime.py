@@ -5,15 +5,24 @@ whose height is configured."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from sensorhub.ble.clock import SystemClock
+from sensorhub.ble.session import BleakBackend
 from sensorhub.config import DeviceConfig, WearerConfig, parse_config
 from sensorhub.model import NS_PER_S, CurrentBout, Placement, Posture, SampleBlock
-from sensorhub.service import NudgeDispatcher, WearerDevices, WearerRuntime, WriteOutbox
+from sensorhub.service import (
+    NudgeDispatcher,
+    WearerDevices,
+    WearerRuntime,
+    WriteOutbox,
+    build_hub,
+)
 from sensorhub.service.hub import Hub as HubParts
 from sensorhub.sim.scenario import SCENARIOS, MotionGenerator, Scenario, Segment
 from sensorhub.store import LiveRecord, NudgeRecord, Outbox, Store, ns_from_utc
@@ -199,3 +208,52 @@ def test_the_hub_applies_stored_settings_and_a_snooze_to_the_running_engine(
     assert held is None  # snoozed until an hour after the bout's start
     later = CurrentBout(MORNING, Posture.SITTING, MORNING + 61 * 60 * NS_PER_S)
     assert runtime.nudges.update(now_ns=later.last_ns, bout=later, posture=Posture.SITTING)
+
+
+HUB_TOML = """
+[[wearers]]
+id = "w1"
+name = "Ada"
+height_cm = 165
+
+[wearers.nudges]
+sitting_limit_min = {limit}
+
+[[devices]]
+wearer = "w1"
+profile = "open-imu"
+name = "band"
+placement = "hip"
+"""
+
+
+def test_the_hub_stores_settings_from_its_config_once_and_runs_on_the_stored_ones(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+
+    def start(limit: int) -> WearerRuntime:
+        outbox = Outbox(tmp_path / "outbox")
+        config = parse_config(HUB_TOML.format(limit=limit))
+        hub = build_hub(
+            config, store.repository, outbox, backend=BleakBackend(), clock=SystemClock()
+        )
+        outbox.close()
+        [runtime] = hub.runtimes
+        return runtime
+
+    first = start(25)
+    stored = store.repository.wearer_settings("w1")
+    assert stored is not None
+    assert stored[0]["sitting_limit_min"] == 25
+    assert stored[0]["height_cm"] == 165
+    assert stored[0]["sensor_placement"] == "hip"
+    assert first.nudges.settings.sitting_limit_s == 25 * 60
+    assert first.pipeline.settings.height_m == 1.65
+    # the wearer changes their limit; a restart with another config value keeps theirs
+    changed = dataclasses.replace(WearerSettings.from_json(stored[0]), sitting_limit_min=35)
+    store.accounts.save_wearer_settings("w1", changed, actor="w1")
+    second = start(40)
+    store.close()
+    assert second.nudges.settings.sitting_limit_s == 35 * 60
+    assert second.settings.height_cm == 165
