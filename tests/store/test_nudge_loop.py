@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from sensorhub.access import AccessError, Role, Scope, Viewer
-from sensorhub.model import NS_PER_S
+from sensorhub.model import NS_PER_S, GaitBout
 from sensorhub.store import (
     Action,
     NudgeRecord,
@@ -198,3 +198,20 @@ def test_settings_are_seeded_once_saved_with_an_audit_entry_and_read_in_scope(db
             store.accounts.save_wearer_settings("nobody", changed, actor="ada")
     finally:
         store.close()
+
+
+def test_the_walking_of_the_day_is_read_back_for_a_restart(db_url: str) -> None:
+    store, _, _ = _store(db_url)
+    day = ns_from_utc(dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+    hour = 3600 * NS_PER_S
+    walks = [
+        GaitBout(day - hour, day - hour + 300 * NS_PER_S, steps=500, cadence_spm=100.0),
+        GaitBout(day + 9 * hour, day + 9 * hour + 420 * NS_PER_S, steps=700, cadence_spm=100.0),
+        GaitBout(day + 12 * hour, day + 12 * hour + 90 * NS_PER_S, steps=150, cadence_spm=100.0),
+    ]
+    try:
+        store.repository.save_events("ada", walks)
+        walked = store.repository.walking_since("ada", day)
+    finally:
+        store.close()
+    assert walked == {day + 9 * hour: 420.0, day + 12 * hour: 90.0}
