@@ -93,6 +93,16 @@ def limit_text(bout_minutes: float, limit_minutes: float) -> str:
     return f"{bout_minutes - limit_minutes:.0f} min over the {limit}"
 
 
+def walking_goal_text(walked_s: float, goal_min: float) -> str:
+    """Today's walking against the wearer's daily goal ("12 of 20 min", then "goal reached")."""
+    walked = int(walked_s // 60)
+    if goal_min <= 0:
+        return f"{walked} min"
+    if walked_s >= goal_min * 60:
+        return f"{walked} min: the {goal_min:.0f}-min goal is reached"
+    return f"{walked} of {goal_min:.0f} min"
+
+
 def device_now(live: LiveView, now: dt.datetime) -> dt.datetime:
     """The wearer's device time now: the live state's, moved on by the host time since it
     was stored (so a nudge stops being current when the band falls silent)."""

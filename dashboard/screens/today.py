@@ -102,6 +102,10 @@ def live_panel(wearer_id: str, timezone: str) -> None:
                     f"{exercise.duration_s // 60 or 1} min): {exercise.instructions}"
                 )
                 st.caption(note)
+    if Scope.GAIT in scopes:
+        walks = q.events(viewer, wearer_id, "gait_bout", since=since, until=until)
+        walked_s = sum(w.duration_s for w in walks if w.start_at >= since)
+        st.metric("Walking today", views.walking_goal_text(walked_s, own.walking_goal_min))
     segments = q.events(viewer, wearer_id, "posture", since=since, until=until)
     if segments:
         st.subheader("Today's timeline")

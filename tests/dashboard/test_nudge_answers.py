@@ -80,6 +80,7 @@ def test_the_timer_uses_the_wearers_own_limit(home: tuple[Store, CareHome]) -> N
     store, care = home
     at = log_in(fresh_app(), "ada")
     assert "10 min of the 30-min limit" in page_text(at)  # the seed's bout: 10 min sitting
+    assert " of 20 min" in page_text(at)  # the default walking goal
     store.accounts.save_wearer_settings(
         care.shared_wearer, WearerSettings(sitting_limit_min=4), actor="ada"
     )
@@ -88,3 +89,7 @@ def test_the_timer_uses_the_wearers_own_limit(home: tuple[Store, CareHome]) -> N
     assert "6 min over the 4-min limit" in text
     assert "of 4" not in text
     assert "30-min" not in text
+    store.accounts.save_wearer_settings(
+        care.shared_wearer, WearerSettings(walking_goal_min=1), actor="ada"
+    )
+    assert "the 1-min goal is reached" in page_text(at.run())
