@@ -20,7 +20,8 @@ bout ending (a position change held a minute, or walking: the tracker's rule) wh
 begins within the 10-min window, or for the walking-goal nudge a walk of a minute or more
 beginning in it (or the end of the bout the wearer sat in). Then it writes a "moved"
 :class:`~sensorhub.store.NudgeResponseRecord` through the outbox, with ``response_s`` = break
-start - nudge. A bout ended by a data gap is no break. Nudges of the window before a restart
+start - nudge (0 when the break had already begun as the nudge went out: the tracker confirms
+a break a minute after it began). A bout ended by a data gap is no break. Nudges of the window before a restart
 are watched again after it (the store keeps the first response, so nothing is counted twice).
 The day's walking so far (finished walking bouts) is kept per local day, and read back from
 the store on a restart.
