@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sensorhub.nudge import exercise_by_id
 from sensorhub.nudge.exercises import SAFETY_NOTE, Exercise
-from sensorhub.store import DeviceView, EventView, LiveView, NudgeView
+from sensorhub.store import RESPONSE_WINDOW_S, DeviceView, EventView, LiveView, NudgeView
+from sensorhub.wearer_settings import WearerSettings
 
 POSTURE_WORDS = {
     "sitting": "Sitting",
@@ -83,6 +84,52 @@ def bout_card(
     )  # fmt: skip
 
 
+def limit_text(bout_minutes: float, limit_minutes: float) -> str:
+    """The bout against the wearer's own limit: "12 min of the 30-min limit" while under it,
+    "8 min over the 30-min limit" after (never "38 of 30")."""
+    limit = f"{limit_minutes:.0f}-min limit"
+    if bout_minutes <= limit_minutes:
+        return f"{bout_minutes:.0f} min of the {limit}"
+    return f"{bout_minutes - limit_minutes:.0f} min over the {limit}"
+
+
+def walking_goal_text(walked_s: float, goal_min: float) -> str:
+    """Today's walking against the wearer's daily goal ("12 of 20 min", then "goal reached")."""
+    walked = int(walked_s // 60)
+    if goal_min <= 0:
+        return f"{walked} min"
+    if walked_s >= goal_min * 60:
+        return f"{walked} min: the {goal_min:.0f}-min goal is reached"
+    return f"{walked} of {goal_min:.0f} min"
+
+
+def device_now(live: LiveView, now: dt.datetime) -> dt.datetime:
+    """The wearer's device time now: the live state's, moved on by the host time since it
+    was stored (so a nudge stops being current when the band falls silent)."""
+    return live.device_time_at + max(now - live.updated_at, dt.timedelta(0))
+
+
+def nudge_is_current(nudge: NudgeView, device_time: dt.datetime) -> bool:
+    """Whether the wearer can still answer the nudge: no response yet, and within the
+    response window (10 min) of being sent, on the wearer's device clock."""
+    age_s = (device_time - nudge.sent_at).total_seconds()
+    return nudge.outcome is None and -60.0 <= age_s <= RESPONSE_WINDOW_S
+
+
+def outcome_text(nudge: NudgeView, device_time: dt.datetime | None = None) -> str:
+    """What came of a nudge, in words ("done after 2 min", "moved after 5 min", ...)."""
+    after = "" if nudge.response_s is None else f" after {format_duration(nudge.response_s)}"
+    if nudge.outcome == "done":
+        return f"done{after}"
+    if nudge.outcome == "moved":
+        return f"moved{after}"
+    if nudge.outcome == "snoozed":
+        return "snoozed"
+    if device_time is not None and nudge_is_current(nudge, device_time):
+        return "waiting"
+    return "no response"
+
+
 def staleness_warning(live: LiveView, now: dt.datetime, *, after_s: float = 120.0) -> str | None:
     """A warning when the live state has not been updated for ``after_s`` of host time.
 
@@ -111,31 +158,37 @@ def motionless_note(live: LiveView, *, after_s: float = 600.0) -> str | None:
 
 
 def bout_rows(
-    bouts: Sequence[EventView], timezone: str, *, limit_min: float = 30.0
+    bouts: Sequence[EventView], timezone: str, settings: WearerSettings | None = None
 ) -> list[dict[str, str]]:
-    """Rows of the 'today's static bouts' table."""
+    """Rows of the 'today's static bouts' table (over the wearer's own limits or not)."""
     tz = ZoneInfo(timezone)
+    own = settings or WearerSettings()
     return [
         {
             "start": b.start_at.astimezone(tz).strftime("%H:%M:%S"),
             "end": b.end_at.astimezone(tz).strftime("%H:%M:%S"),
             "duration": format_duration(b.duration_s),
             "posture": POSTURE_WORDS.get(b.posture or "unknown", b.posture or "?"),
-            "over limit": "yes" if b.duration_s >= limit_min * 60 else "",
+            "over limit": "yes" if b.duration_s >= own.limit_min(b.posture) * 60 else "",
         }
         for b in bouts
     ]
 
 
-def nudge_rows(nudges: Sequence[NudgeView], timezone: str) -> list[dict[str, str]]:
-    """Rows of the nudges table."""
+def nudge_rows(
+    nudges: Sequence[NudgeView], timezone: str, device_time: dt.datetime | None = None
+) -> list[dict[str, str]]:
+    """Rows of the nudges table, with what came of each."""
     tz = ZoneInfo(timezone)
     return [
         {
             "time": n.sent_at.astimezone(tz).strftime("%H:%M:%S"),
-            "after": format_duration(n.bout_duration_s),
+            "after": "walking goal"
+            if n.reason == "walking_goal"
+            else format_duration(n.bout_duration_s),
             "message": n.message,
             "band": n.delivery,
+            "outcome": outcome_text(n, device_time),
         }
         for n in nudges
     ]

@@ -9,6 +9,7 @@ Example ``hub.toml``::
     id = "ada"
     name = "Ada"
     timezone = "Europe/Berlin"
+    height_cm = 168                         # optional: live gait speed and shuffling share
 
     [wearers.nudges]                        # all optional (DESIGN.md section 6 defaults)
     sitting_limit_min = 30
@@ -17,6 +18,8 @@ Example ``hub.toml``::
     max_per_hour = 2
     quiet_hours = "21-8"
     motionless_hold_min = 10              # hold nudges while the band has not moved at all
+    walking_goal_min = 20                 # daily walking goal (0: no walking nudge)
+    walking_goal_hour = 17                # from 17:00 local, one nudge when behind the goal
 
     [[devices]]
     wearer = "ada"
@@ -26,6 +29,7 @@ Example ``hub.toml``::
     rate_hz = 50                            # optional stream settings
     range_g = 8
     adapter = "hci1"                        # optional: which Bluetooth adapter (BlueZ name)
+    sensor_height_cm = 95                   # optional: the sensor's height above the ground
 
 Errors are one line that names the file, the line (for syntax errors and the table an error is
 in), the key, what is wrong and what to do; nothing else escapes :func:`load_config`. Values
@@ -43,6 +47,14 @@ carries its fix ("write e.g. sitting_limit_min = 30"), the cross-field rules (ra
 profile supports, wearers that exist) stay hand-written either way, neither library knows the
 TOML line of a table, and both report errors in their own words, which would have to be
 translated back to the key and the fix. It also saves a dependency.
+
+**Per-wearer settings.** The nudge limits, quiet hours, walking goal, ``height_cm`` and the
+motion device's ``sensor_height_cm`` and placement are the *defaults* of the wearer's
+settings in the store (:class:`~sensorhub.wearer_settings.WearerSettings`): the hub writes
+them on start where the store has none, and the store's values win from then on (changed with
+``Accounts.save_wearer_settings``, audited). ``height_cm`` (50-250) lets a lower-back or hip
+sensor's height be estimated (0.53 x height); ``sensor_height_cm`` (5-250) gives it for any
+placement. With either, gait bouts get a walking speed and a shuffling share.
 
 A new file is created with mode 0600 (it may hold a database password); loading or appending
 to one that other users may read logs a warning that says how to make it private.
@@ -72,6 +84,7 @@ from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
 from sensorhub.private_files import warn_if_exposed, write_private_text
+from sensorhub.wearer_settings import WearerSettings
 
 __all__ = [
     "DEFAULT_DB_URL",
@@ -81,6 +94,7 @@ __all__ = [
     "append_device",
     "load_config",
     "parse_config",
+    "settings_of",
     "simulated_config",
 ]
 
@@ -91,10 +105,23 @@ _ADAPTER = re.compile(r"hci[0-9]{1,2}")
 _CONFIG_HOLDS: Final = "a database password and wearers' names"
 
 _HUB_KEYS: Final = frozenset({"db"})
-_WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges"})
+_WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges", "height_cm"})
 _DEVICE_KEYS: Final = frozenset(
-    {"wearer", "profile", "name", "address", "placement", "rate_hz", "range_g", "adapter"}
+    {
+        "wearer",
+        "profile",
+        "name",
+        "address",
+        "placement",
+        "rate_hz",
+        "range_g",
+        "adapter",
+        "sensor_height_cm",
+    }
 )
+#: Body heights a wearer may have (cm) and heights a worn sensor may be at.
+_HEIGHT_CM: Final = (50.0, 250.0)
+_SENSOR_HEIGHT_CM: Final = (5.0, 250.0)
 #: A MAC address (Linux, Windows) or a CoreBluetooth UUID (macOS), matched whole.
 _ADDRESS = re.compile(
     r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}"
@@ -112,6 +139,8 @@ class WearerConfig:
     name: str
     timezone: str = "UTC"
     nudges: NudgeSettings = field(default_factory=NudgeSettings)
+    #: the wearer's height (live gait speed and shuffling share); None: not given
+    height_cm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +157,9 @@ class DeviceConfig:
     #: Bluetooth adapter to reach the device through (BlueZ name such as "hci1"); None: the
     #: system default. One adapter holds only 5-10 connections: spread devices over several.
     adapter: str | None = None
+    #: the sensor's height above the ground as worn (gait speed); None: from the wearer's
+    #: height for lower-back and hip sensors, else unknown
+    sensor_height_cm: float | None = None
 
     @property
     def binding(self) -> DeviceBinding:
@@ -169,6 +201,27 @@ class HubConfig:
         """The wearer's first motion device (feeds the pipeline), if any."""
         return next((d for d in self.devices_of(wearer_id) if d.streams_motion), None)
 
+    def wearer_settings(self, wearer_id: str) -> WearerSettings:
+        """The defaults of the wearer's stored settings, as this config gives them."""
+        return settings_of(self.wearer(wearer_id), self.primary_device(wearer_id))
+
+
+def settings_of(wearer: WearerConfig, primary: DeviceConfig | None) -> WearerSettings:
+    """A wearer's settings from their config and their motion device's (if any)."""
+    nudges = wearer.nudges
+    return WearerSettings(
+        sitting_limit_min=nudges.sitting_limit_s / 60.0,
+        standing_limit_min=nudges.standing_limit_s / 60.0,
+        snooze_min=nudges.snooze_s / 60.0,
+        quiet_start_hour=nudges.quiet_start_hour,
+        quiet_end_hour=nudges.quiet_end_hour,
+        walking_goal_min=nudges.walking_goal_s / 60.0,
+        walking_goal_hour=nudges.walking_goal_hour,
+        height_cm=wearer.height_cm,
+        sensor_height_cm=None if primary is None else primary.sensor_height_cm,
+        sensor_placement=None if primary is None else str(primary.placement),
+    )
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -182,7 +235,11 @@ _NUDGE_MINUTES: Final = {
     "snooze_min": ("snooze_s", 15),
     "motionless_hold_min": ("motionless_hold_s", 10),
 }
-_NUDGE_KEYS: Final = frozenset({*_NUDGE_MINUTES, "max_per_hour", "quiet_hours"})
+_NUDGE_KEYS: Final = frozenset(
+    {*_NUDGE_MINUTES, "max_per_hour", "quiet_hours", "walking_goal_min", "walking_goal_hour"}
+)
+#: The daily walking goal: 0 (no walking nudge) to 10 h.
+_WALKING_GOAL_MIN: Final = (0.0, 600.0)
 #: More than one nudge a minute is nagging, whatever the snooze says.
 _NUDGES_PER_HOUR: Final = (1, 60)
 #: Rates for profiles that list none: below 1 Hz no step shows; above 3200 Hz (the top rate of
@@ -446,7 +503,10 @@ def _wearer(raw: Any, index: int, where: _Where) -> WearerConfig:
     nudges = where.table(
         table.values.get("nudges", {}), nudges_label, "[wearers.nudges]", _NUDGE_KEYS, table.line
     )
-    return WearerConfig(wearer_id, name, timezone, _nudges(nudges, timezone))
+    height_cm = table.number(
+        "height_cm", _HEIGHT_CM, "a height in centimetres", "write e.g. height_cm = 168"
+    )
+    return WearerConfig(wearer_id, name, timezone, _nudges(nudges, timezone), height_cm)
 
 
 def _nudges(table: _Table, timezone: str) -> NudgeSettings:
@@ -462,6 +522,19 @@ def _nudges(table: _Table, timezone: str) -> NudgeSettings:
     )
     if per_hour is not None:
         kwargs["max_per_hour"] = per_hour
+    goal = table.number(
+        "walking_goal_min",
+        _WALKING_GOAL_MIN,
+        "a number of minutes",
+        "write e.g. walking_goal_min = 20 (0 turns the walking nudge off)",
+    )
+    if goal is not None:
+        kwargs["walking_goal_s"] = goal * 60.0
+    goal_hour = table.whole_number(
+        "walking_goal_hour", (0, 23), "a whole hour", "write e.g. walking_goal_hour = 17"
+    )
+    if goal_hour is not None:
+        kwargs["walking_goal_hour"] = goal_hour
     quiet_hours = table.optional_text("quiet_hours", "21-8")
     if quiet_hours is not None:
         match = re.fullmatch(r"([0-9]{1,2}) *- *([0-9]{1,2})", quiet_hours)
@@ -527,7 +600,23 @@ def _device(raw: Any, index: int, where: _Where, wearer_ids: set[str]) -> Device
             'write the BlueZ name, e.g. "hci0" or "hci1" (`hciconfig` or `bluetoothctl list`)',
         )
     rate_hz, range_g = _stream_settings(table, profile)
-    return DeviceConfig(wearer, profile.model, placement, name, address, rate_hz, range_g, adapter)
+    sensor_height_cm = table.number(
+        "sensor_height_cm",
+        _SENSOR_HEIGHT_CM,
+        "a height in centimetres",
+        "write the sensor's height above the ground as worn, e.g. sensor_height_cm = 95",
+    )
+    return DeviceConfig(
+        wearer,
+        profile.model,
+        placement,
+        name,
+        address,
+        rate_hz,
+        range_g,
+        adapter,
+        sensor_height_cm,
+    )
 
 
 def _stream_settings(table: _Table, profile: DeviceProfile) -> tuple[float | None, int | None]:
@@ -594,7 +683,7 @@ def append_device(
         "profile": device.profile,
         "placement": device.placement,
     }
-    for key in ("name", "address", "rate_hz", "range_g", "adapter"):
+    for key in ("name", "address", "rate_hz", "range_g", "adapter", "sensor_height_cm"):
         value = getattr(device, key)
         if value is not None:
             entry[key] = value

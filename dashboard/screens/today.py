@@ -1,7 +1,11 @@
 """The wearer's page: live bout timer, latest nudge with its exercise card, today's bouts.
 
 Everything is read for the logged-in viewer: the live panel needs the ``status`` scope, the
-timeline, bouts and nudges the ``activity`` scope; a part not shared is not drawn.
+timeline, bouts and nudges the ``activity`` scope; a part not shared is not drawn. The bout
+timer is measured against the wearer's own limits (their stored settings). While the latest
+nudge is current (no response yet, sent within the last 10 min of the wearer's device time)
+the wearer's own account gets "Done" and "Snooze" buttons; a caregiver sees what came of it
+but cannot answer for the wearer.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, views
-from dashboard.data import queries
+from dashboard.data import accounts, queries, show_error
 from sensorhub.access import Scope, Viewer
-from sensorhub.store import LiveView, WearerView
+from sensorhub.errors import SensorhubError
+from sensorhub.store import LiveView, NudgeView, WearerView
+from sensorhub.wearer_settings import WearerSettings
 
 
 def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
@@ -71,20 +77,23 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     q = queries()
     scopes = q.scopes(viewer, wearer_id)
     live = q.live(viewer, wearer_id)
+    own = q.wearer_settings(viewer, wearer_id) or WearerSettings()
     if Scope.STATUS in scopes:
         if live is None:
             st.info("Waiting for the first data from this wearer's devices…")
             return
-        _live_card(live, timezone)
+        _live_card(live, timezone, own)
     if Scope.ACTIVITY not in scopes:
         return
     now = live.device_time_at if live is not None else dt.datetime.now(dt.UTC)
+    device_time = None if live is None else views.device_now(live, dt.datetime.now(dt.UTC))
     since, until = views.local_day_bounds(now, timezone)
     nudges = q.nudges(viewer, wearer_id, since=since, until=until)
-    if nudges and live is not None:
+    if nudges and live is not None and device_time is not None:
         latest = nudges[-1]
         with st.container(border=True):
             st.markdown(f"**Movement nudge** — {latest.message}")
+            _answer(viewer, wearer_id, latest, device_time)
             suggestion = views.exercise_card(latest)
             if suggestion:
                 exercise, note = suggestion
@@ -93,6 +102,10 @@ def live_panel(wearer_id: str, timezone: str) -> None:
                     f"{exercise.duration_s // 60 or 1} min): {exercise.instructions}"
                 )
                 st.caption(note)
+    if Scope.GAIT in scopes:
+        walks = q.events(viewer, wearer_id, "gait_bout", since=since, until=until)
+        walked_s = sum(w.duration_s for w in walks if w.start_at >= since)
+        st.metric("Walking today", views.walking_goal_text(walked_s, own.walking_goal_min))
     segments = q.events(viewer, wearer_id, "posture", since=since, until=until)
     if segments:
         st.subheader("Today's timeline")
@@ -100,31 +113,60 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     st.subheader("Today's static bouts")
     bouts = q.events(viewer, wearer_id, "static_bout", since=since, until=until)
     if bouts:
-        st.table(views.bout_rows(bouts, timezone))
+        st.table(views.bout_rows(bouts, timezone, own))
     else:
         st.caption("No finished static bout yet today.")
     st.subheader("Nudges today")
     if nudges:
-        st.table(views.nudge_rows(nudges, timezone))
+        st.table(views.nudge_rows(nudges, timezone, device_time))
     else:
         st.caption("No nudge yet today.")
 
 
-def _live_card(live: LiveView, timezone: str) -> None:
+def _answer(viewer: Viewer, wearer_id: str, nudge: NudgeView, device_time: dt.datetime) -> None:
+    """The wearer's "Done" and "Snooze" while the nudge is current; else what came of it."""
+    if not views.nudge_is_current(nudge, device_time):
+        st.caption(f"Outcome: {views.outcome_text(nudge, device_time)}")
+        return
+    if viewer.wearer_id != wearer_id:
+        st.caption("Waiting for a response (a break or the wearer's answer).")
+        return
+    done, snooze = st.columns(2)
+    answer = None
+    if done.button("Done", key=f"done-{nudge.id}", icon=":material/check:"):
+        answer = "done"
+    if snooze.button("Snooze", key=f"snooze-{nudge.id}", icon=":material/snooze:"):
+        answer = "snoozed"
+    if answer is None:
+        return
+    try:
+        accounts().answer_nudge(viewer, nudge.id, answer, at=device_time)
+    except SensorhubError as exc:
+        show_error("Could not record your answer", exc)
+        return
+    st.success("Well done!" if answer == "done" else "Snoozed: no reminder for this for a while.")
+
+
+def _live_card(live: LiveView, timezone: str, own: WearerSettings) -> None:
     stale = views.staleness_warning(live, dt.datetime.now(dt.UTC))
     if stale:
         st.warning(stale)
     still = views.motionless_note(live)
     if still:
         st.info(still)
-    card = views.bout_card(live, timezone)
+    card = views.bout_card(
+        live,
+        timezone,
+        sitting_limit_min=own.sitting_limit_min,
+        standing_limit_min=own.standing_limit_min,
+    )
     left, right = st.columns(2)
     left.metric("Now", card.posture, help=f"as of {card.as_of} (device time)")
     right.metric(card.bout_label, card.bout_value)
     if card.bout_minutes is not None:
         st.progress(
             min(card.bout_minutes / card.limit_minutes, 1.0),
-            text=f"{card.bout_minutes:.0f} of {card.limit_minutes:.0f} min before a nudge",
+            text=views.limit_text(card.bout_minutes, card.limit_minutes),
         )
 
 

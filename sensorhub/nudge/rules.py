@@ -16,6 +16,15 @@ the device has not moved above its sensor noise (5 mg, :mod:`sensorhub.detect.we
 ``motionless_hold_s`` (10 min); if the wearer was only sitting
 very still, the nudge goes out at the first movement, as the bout is still running.
 
+The wearer's answer to a nudge (:meth:`NudgeEngine.snooze`, from the dashboard's "Snooze")
+holds the next nudge of the same bout until the snooze ends, beyond the engine's own spacing.
+
+**Late-day walking nudge** (:meth:`NudgeEngine.update_walking`): from ``walking_goal_hour``
+(17:00 local) a wearer who has walked less than ``walking_goal_s`` (20 min, the seeds' daily
+20-minute walk) today gets one nudge suggesting a walk (reason ``walking_goal``): at most once
+per local day, never in quiet hours, while lying, not worn or already walking, and within
+the hourly cap.
+
 Time is device time (ns since the Unix epoch): the engine works identically on a live
 stream, a time-compressed simulation and a replayed recording.
 """
@@ -54,6 +63,9 @@ class NudgeSettings:
     disabled_exercises: frozenset[str] = frozenset()
     enabled_exercises: frozenset[str] = frozenset()
     motionless_hold_s: float = 10 * 60
+    #: daily walking goal (0: no walking nudge) and the local hour from which it nudges
+    walking_goal_s: float = 20 * 60
+    walking_goal_hour: int = 17
 
     def __post_init__(self) -> None:
         times_s = (
@@ -61,6 +73,7 @@ class NudgeSettings:
             self.standing_limit_s,
             self.snooze_s,
             self.motionless_hold_s,
+            self.walking_goal_s,
         )
         if not all(math.isfinite(t) for t in times_s):  # nan would nudge at once, inf never
             raise ValueError("nudge limits, snooze and hold must be finite times")
@@ -68,6 +81,8 @@ class NudgeSettings:
             raise ValueError("nudge limits must be positive and the snooze non-negative")
         if self.motionless_hold_s <= 0:
             raise ValueError("the motionless hold must be a positive time")
+        if self.walking_goal_s < 0 or not 0 <= self.walking_goal_hour < 24:
+            raise ValueError("the walking goal must be non-negative and its hour 0 to 23")
         if not (0 <= self.quiet_start_hour < 24 and 0 <= self.quiet_end_hour < 24):
             raise ValueError("quiet hours must be whole hours between 0 and 23")
         ZoneInfo(self.timezone)  # raises ZoneInfoNotFoundError with the bad name
@@ -114,10 +129,28 @@ class NudgeEngine:
     _bout_nudges: int = 0
     _last_nudge_ns: int | None = None
     _exercise_turn: int = 0
+    #: bout start -> device time until which the wearer snoozed its nudges
+    _snoozed: dict[int, int] = field(default_factory=dict)
+    #: local days on which the walking nudge was sent
+    _walking_days: set[dt.date] = field(default_factory=set)
+
+    def local_time(self, now_ns: int) -> dt.datetime:
+        """``now_ns`` as a local time of the wearer."""
+        return dt.datetime.fromtimestamp(now_ns / NS_PER_S, tz=ZoneInfo(self.settings.timezone))
+
+    def day_start_ns(self, now_ns: int) -> int:
+        """Device time of the start of the wearer's local day containing ``now_ns``."""
+        local = self.local_time(now_ns)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return int(midnight.timestamp()) * NS_PER_S
+
+    def snooze(self, bout_start_ns: int, until_ns: int) -> None:
+        """Hold further nudges of the bout that began at ``bout_start_ns`` until ``until_ns``."""
+        self._snoozed[bout_start_ns] = max(until_ns, self._snoozed.get(bout_start_ns, until_ns))
 
     def in_quiet_hours(self, now_ns: int) -> bool:
         """True when ``now_ns`` falls within the wearer's quiet hours (local time)."""
-        local = dt.datetime.fromtimestamp(now_ns / NS_PER_S, tz=ZoneInfo(self.settings.timezone))
+        local = self.local_time(now_ns)
         start, end = self.settings.quiet_start_hour, self.settings.quiet_end_hour
         if start == end:
             return False
@@ -150,14 +183,21 @@ class NudgeEngine:
         self._exercise_turn += 1
         return choice
 
-    def resume(self, *, sent: Sequence[tuple[int, int]], bout: CurrentBout | None) -> None:
+    def resume(
+        self,
+        *,
+        sent: Sequence[tuple[int, int]],
+        bout: CurrentBout | None,
+        walking_sent_ns: Sequence[int] = (),
+    ) -> None:
         """Continue after a restart from the nudges already sent.
 
         ``sent`` holds ``(sent_ns, bout_start_ns)`` of the wearer's stored nudges of the last
-        hour; ``bout`` is the resumed bout in progress. The hourly cap, the snooze and the
-        escalation of that bout go on as if the hub had never stopped, so a restart never
-        sends the same nudge twice.
+        hour; ``bout`` is the resumed bout in progress; ``walking_sent_ns`` the times of the
+        walking nudges of today. The hourly cap, the snooze and the escalation of that bout
+        go on as if the hub had never stopped, so a restart never sends the same nudge twice.
         """
+        self._walking_days.update(self.local_time(t).date() for t in walking_sent_ns)
         times = sorted(t for t, _ in sent)
         self.sent_ns_ = deque(times)
         self._exercise_turn = len(times)
@@ -202,10 +242,51 @@ class NudgeEngine:
             and now_ns - self._last_nudge_ns < self.settings.snooze_s * NS_PER_S
         ):
             return None
+        if now_ns < self._snoozed.get(bout.start_ns, now_ns):
+            return None
         self._bout_nudges += 1
         self._last_nudge_ns = now_ns
         self.sent_ns_.append(now_ns)
         return self._decision(bout, duration_s)
+
+    def update_walking(
+        self, *, now_ns: int, walked_today_s: float, posture: Posture, worn: bool = True
+    ) -> NudgeDecision | None:
+        """The late-day walking nudge (see the module docstring), or None.
+
+        ``walked_today_s`` is the walking time of the wearer's local day so far (bouts).
+        """
+        goal_s = self.settings.walking_goal_s
+        local = self.local_time(now_ns)
+        if (
+            goal_s <= 0
+            or walked_today_s >= goal_s
+            or local.hour < self.settings.walking_goal_hour
+            or local.date() in self._walking_days
+            or not worn
+            or posture in (Posture.LYING, Posture.NONWEAR, Posture.WALKING)
+            or self.in_quiet_hours(now_ns)
+        ):
+            return None
+        while self.sent_ns_ and now_ns - self.sent_ns_[0] >= 3600 * NS_PER_S:
+            self.sent_ns_.popleft()
+        if len(self.sent_ns_) >= self.settings.max_per_hour:
+            return None
+        self._walking_days.add(local.date())
+        self.sent_ns_.append(now_ns)
+        walked, goal = _minutes(walked_today_s), _minutes(goal_s)
+        message = (
+            f"You have walked {walked} of your {goal} minutes today. A short walk now would "
+            "do your back and hips good."
+        )
+        return NudgeDecision(
+            reason="walking_goal",
+            level=1,
+            message=message,
+            bout_start_ns=self.day_start_ns(now_ns),
+            bout_duration_s=walked_today_s,
+            exercise=None,
+        )
 
     def _decision(self, bout: CurrentBout, duration_s: float) -> NudgeDecision:
         doing = {

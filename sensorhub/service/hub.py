@@ -4,6 +4,11 @@
 --simulate``, the demo and the tests); :meth:`Hub.run` runs them in one TaskGroup until
 cancelled, then closes open bouts, waits for nudges in flight and writes what it can.
 
+Per-wearer settings: on start each wearer's settings are written to the store where absent
+(defaults from the hub config) and read back; the runtime uses the stored ones. While running,
+the hub follows the store every few seconds: changed settings apply to nudges at once, and a
+wearer's "Snooze" on the dashboard holds the next nudge of that bout until the snooze ends.
+
 Failure isolation: nothing one device does stops another. Each session runs under a
 supervisor that logs and restarts it (with capped backoff) if it ever ends with an error; the
 write path and the dispatcher never raise into the TaskGroup; device health is written as
@@ -14,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sensorhub.ble.clock import Clock
 from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
@@ -33,6 +40,7 @@ from sensorhub.service.roles import WearerDevices, assign_roles
 from sensorhub.service.wearer import RESUME_NUDGES_NS, WearerRuntime
 from sensorhub.service.writer import WriteOutbox, WriteStats
 from sensorhub.store import DeviceRecord, LiveRecord, NudgeRecord, Outbox, Repository, utc_from_ns
+from sensorhub.wearer_settings import WearerSettings, WearerSettingsError
 
 __all__ = [
     "Hub",
@@ -55,6 +63,9 @@ class Hub:
     runtimes: list[WearerRuntime]
     writer: WriteOutbox
     dispatcher: NudgeDispatcher
+    #: the store the wearers' settings and answers are followed in (None: not followed)
+    repository: Repository | None = None
+    config: HubConfig | None = None
 
     async def run(self, *, health_interval_s: float = 2.0) -> WriteStats:
         """Collect until cancelled; then flush every wearer and write what the database takes.
@@ -67,6 +78,7 @@ class Hub:
                     group.create_task(_supervised(session), name=f"session {session.binding.label}")
                 group.create_task(self.writer.run(), name="outbox drainer")
                 group.create_task(self._report_health(health_interval_s), name="device health")
+                group.create_task(self._follow_store(health_interval_s), name="wearer answers")
         finally:
             await self.shutdown()
         return self.writer.stats
@@ -83,6 +95,50 @@ class Hub:
         while True:
             await asyncio.sleep(interval_s)
             await self.writer.put(self.health_records())
+
+    async def _follow_store(self, interval_s: float) -> None:
+        """Every ``interval_s``: the wearers' changed settings and snoozes, from the store.
+
+        The database is read in a worker thread; what it gave is applied on the event loop
+        (the runtimes are not thread-safe).
+        """
+        seen: dict[str, dt.datetime] = {}
+        while True:
+            await asyncio.sleep(interval_s)
+            for runtime in self.runtimes:
+                try:
+                    stored = await asyncio.to_thread(self._stored_answers, runtime)
+                    self.follow_wearer(runtime, *stored, seen=seen)
+                except (StorageError, WearerSettingsError) as exc:
+                    _LOGGER.warning(
+                        "%s: cannot follow the stored settings (%s)", runtime.wearer_id, exc
+                    )
+
+    def _stored_answers(
+        self, runtime: WearerRuntime
+    ) -> tuple[tuple[dict[str, Any], dt.datetime] | None, list[tuple[int, int]]]:
+        if self.repository is None:
+            return None, []
+        since = runtime.last_device_ns - RESUME_NUDGES_NS
+        return (
+            self.repository.wearer_settings(runtime.wearer_id),
+            self.repository.snoozes_since(runtime.wearer_id, since),
+        )
+
+    @staticmethod
+    def follow_wearer(
+        runtime: WearerRuntime,
+        stored: tuple[dict[str, Any], dt.datetime] | None,
+        snoozes: list[tuple[int, int]],
+        *,
+        seen: dict[str, dt.datetime],
+    ) -> None:
+        """Apply one wearer's stored settings (if changed since ``seen``) and snoozes."""
+        if stored is not None and seen.get(runtime.wearer_id) != stored[1]:
+            seen[runtime.wearer_id] = stored[1]
+            runtime.apply_settings(WearerSettings.from_json(stored[0], defaults=runtime.settings))
+        for bout_start_ns, until_ns in snoozes:
+            runtime.nudges.snooze(bout_start_ns, until_ns)
 
     def health_records(self) -> list[DeviceRecord]:
         """Device health snapshots (devices seen at least once)."""
@@ -161,10 +217,22 @@ def backend_for(backend: BleakBackend, adapter: str | None) -> BleakBackend:
     )
 
 
+def _stored_settings(config: HubConfig, wearer_id: str, repository: Repository) -> WearerSettings:
+    """The wearer's settings: stored where absent (config defaults), then read back."""
+    defaults = config.wearer_settings(wearer_id)
+    try:
+        stored = repository.seed_wearer_settings(wearer_id, defaults.to_json())
+        return WearerSettings.from_json(stored, defaults=defaults)
+    except (StorageError, WearerSettingsError) as exc:
+        _LOGGER.warning("%s: using the hub config's settings (%s)", wearer_id, exc)
+        return defaults
+
+
 def _resume_state(
-    wearer_id: str, repository: Repository, in_outbox: LiveRecord | None
-) -> tuple[LiveRecord | None, list[NudgeRecord]]:
-    """The newest stored live state of a wearer (outbox or database) and its recent nudges."""
+    wearer_id: str, repository: Repository, in_outbox: LiveRecord | None, timezone: str
+) -> tuple[LiveRecord | None, list[NudgeRecord], dict[int, float]]:
+    """The newest stored live state of a wearer (outbox or database), its nudges of the last
+    hour and of the local day, and the walking bouts of that day."""
     candidates = [in_outbox]
     try:
         candidates.append(repository.live_state(wearer_id))
@@ -173,13 +241,18 @@ def _resume_state(
     known = [c for c in candidates if c is not None]
     live = max(known, key=lambda c: c.device_time_ns, default=None)
     if live is None:
-        return None, []
+        return None, [], {}
+    local = dt.datetime.fromtimestamp(live.device_time_ns / NS_PER_S, ZoneInfo(timezone))
+    day_start_ns = int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+    day_start_ns *= NS_PER_S
     try:
-        nudges = repository.nudges_since(wearer_id, live.device_time_ns - RESUME_NUDGES_NS)
+        since = min(live.device_time_ns - RESUME_NUDGES_NS, day_start_ns)
+        nudges = repository.nudges_since(wearer_id, since)
+        walked = repository.walking_since(wearer_id, day_start_ns)
     except StorageError as exc:
         _LOGGER.warning("%s: cannot read the recent nudges (%s)", wearer_id, exc)
-        nudges = []
-    return live, nudges
+        nudges, walked = [], {}
+    return live, nudges, walked
 
 
 def build_hub(
@@ -215,13 +288,24 @@ def build_hub(
     runtimes: list[WearerRuntime] = []
     in_outbox = outbox.live_states()  # read once, not once per wearer
     for roles in assign_roles(config):
-        live, nudges = _resume_state(roles.wearer.id, repository, in_outbox.get(roles.wearer.id))
-        runtime = WearerRuntime(roles, writer, dispatcher.submit, resume=live, recent_nudges=nudges)
+        wearer = roles.wearer
+        live, nudges, walked = _resume_state(
+            wearer.id, repository, in_outbox.get(wearer.id), wearer.timezone
+        )
+        runtime = WearerRuntime(
+            roles,
+            writer,
+            dispatcher.submit,
+            resume=live,
+            recent_nudges=nudges,
+            settings=_stored_settings(config, wearer.id, repository),
+            walked_today=walked,
+        )
         runtimes.append(runtime)
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)
         sessions.extend(by_device.values())
         runtime.nudge_targets = [by_device[id(d)] for d in roles.nudge]
-    return Hub(sessions, runtimes, writer, dispatcher)
+    return Hub(sessions, runtimes, writer, dispatcher, repository, config)
 
 
 def _sessions_of(

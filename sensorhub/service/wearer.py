@@ -12,6 +12,20 @@ A restarted hub resumes the wearer from the stored live state: the bout in progr
 from its stored start if the wearer is still in the same position, and the nudge engine knows
 the nudges already sent (none is sent twice).
 
+**The nudge loop.** The wearer's own settings (:class:`~sensorhub.wearer_settings.
+WearerSettings`: limits, quiet hours, snooze, walking goal, height and sensor height) set the
+nudge engine's limits and the pipeline's heights (gait speed and shuffling share). After each
+nudge the runtime watches the pipeline output (device clock) for a response: a static nudge's
+bout ending (a position change held a minute, or walking: the tracker's rule) whose break begins
+within the 10-min window, or for the walking-goal nudge a walk of a minute or more beginning in
+it (or the end of the bout the wearer sat in). Then it writes a "moved"
+:class:`~sensorhub.store.NudgeResponseRecord` through the outbox, with ``response_s`` = break
+start - nudge (0 when the break had already begun as the nudge went out: the tracker confirms a
+break a minute after it began). A bout ended by a data gap is no break. Nudges of the window
+before a restart are watched again after it (the store keeps the first response, so nothing is
+counted twice). The day's walking so far (finished walking bouts) is kept per local day, and
+read back from the store on a restart.
+
 Step-only epochs (a foot pod, a band's step counter) are stored only for wearers without an
 IMU: epochs are upserted by (wearer, minute), and an IMU's epoch is never overwritten by a
 step-only one; their ``enmo_mg`` is stored as NULL.
@@ -20,22 +34,66 @@ step-only one; their ``enmo_mg`` is stored as NULL.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sensorhub.ble.streams import StepData
+from sensorhub.config import settings_of
 from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
-from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock
+from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock, StaticBout
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline, PipelineSettings
 from sensorhub.service.dispatcher import NudgeTarget, Submit
 from sensorhub.service.roles import WearerDevices
 from sensorhub.service.writer import WriteOutbox
-from sensorhub.store import LiveRecord, NudgeRecord, Record, WearerRecords, nudge_id
+from sensorhub.store import (
+    RESPONSE_WINDOW_S,
+    LiveRecord,
+    NudgeRecord,
+    NudgeResponseRecord,
+    Record,
+    WearerRecords,
+    nudge_id,
+)
+from sensorhub.wearer_settings import WearerSettings
 
-__all__ = ["WearerRuntime"]
+__all__ = ["WearerRuntime", "engine_settings"]
+
+#: A break must last this long to count (DESIGN.md section 6; the tracker's ``min_break_s``).
+MIN_BREAK_S = 60.0
+#: How long after its window a nudge is still watched: a break that began late in the
+#: window is confirmed only a minute (and the pipeline's context) later.
+_CONFIRM_S = 3 * 60.0
+
+
+def engine_settings(base: NudgeSettings, own: WearerSettings) -> NudgeSettings:
+    """The nudge engine's settings: ``base`` (the config's) with the wearer's own values."""
+    return dataclasses.replace(
+        base,
+        sitting_limit_s=own.sitting_limit_min * 60.0,
+        standing_limit_s=own.standing_limit_min * 60.0,
+        snooze_s=own.snooze_min * 60.0,
+        quiet_start_hour=own.quiet_start_hour,
+        quiet_end_hour=own.quiet_end_hour,
+        walking_goal_s=own.walking_goal_min * 60.0,
+        walking_goal_hour=own.walking_goal_hour,
+    )
+
+
+@dataclass(slots=True)
+class _Awaiting:
+    """A nudge whose response the runtime watches for."""
+
+    nudge_id: uuid.UUID
+    sent_ns: int
+    #: the static bout in progress when it was sent (its end is the break), if any
+    bout_start_ns: int | None
+    walking_goal: bool
 
 
 class WearerRuntime:
@@ -56,7 +114,12 @@ class WearerRuntime:
     resume
         The wearer's stored live state, to continue its bout in progress after a restart.
     recent_nudges
-        The wearer's stored nudges of the hour before ``resume``.
+        The wearer's stored nudges of the hour (and of the local day) before ``resume``.
+    settings
+        The wearer's own settings (default: from the wearer and device config).
+    walked_today
+        Start (ns) -> duration (s) of the wearer's stored walking bouts of the local day of
+        ``resume`` (the walking goal after a restart).
     """
 
     def __init__(
@@ -69,15 +132,25 @@ class WearerRuntime:
         live_interval_s: float = 0.5,
         resume: LiveRecord | None = None,
         recent_nudges: Sequence[NudgeRecord] = (),
+        settings: WearerSettings | None = None,
+        walked_today: Mapping[int, float] | None = None,
     ) -> None:
         self.devices = devices
         self.wearer_id = devices.wearer.id
         self.has_imu = devices.motion is not None
         self.resumed_bout = None if resume is None else resume.bout
         upright = None if resume is None else resume.upright_axis
+        self.settings = settings or settings_of(devices.wearer, devices.motion)
+        own = self.settings
         self.pipeline = Pipeline(
             devices.placement,
-            settings=None if upright is None else PipelineSettings(upright_axis=upright),
+            settings=PipelineSettings(
+                upright_axis=upright,
+                height_m=None if own.height_cm is None else own.height_cm / 100.0,
+                sensor_height_m=None
+                if own.sensor_height_cm is None
+                else own.sensor_height_cm / 100.0,
+            ),
             resume=self.resumed_bout,
         )
         self.step_tracker: StepCounterTracker | RscCadenceTracker | None = None
@@ -88,39 +161,99 @@ class WearerRuntime:
                 bits = 16 if devices.steps.profile == "metawear" else 32  # MetaWear: u16
                 self.step_tracker = StepCounterTracker(counter_bits=bits)
         self.bout_arbiter = GaitBoutArbiter(devices.preferred_bouts)
-        self.nudges = NudgeEngine(nudge_settings or devices.wearer.nudges)
+        self._base_nudges = nudge_settings or devices.wearer.nudges
+        self.nudges = NudgeEngine(engine_settings(self._base_nudges, own))
+        resumed_ns = None if resume is None else resume.device_time_ns
         self.nudges.resume(
-            sent=[(n.sent_ns, n.bout_start_ns) for n in recent_nudges],
+            sent=[
+                (n.sent_ns, n.bout_start_ns)
+                for n in recent_nudges
+                if resumed_ns is None or resumed_ns - n.sent_ns < RESUME_NUDGES_NS
+            ],
             bout=self.resumed_bout,
+            walking_sent_ns=[n.sent_ns for n in recent_nudges if n.reason == "walking_goal"],
         )
+        #: nudges whose response is watched for (by nudge id)
+        self.awaiting: dict[uuid.UUID, _Awaiting] = {}
+        for n in recent_nudges:
+            if resumed_ns is not None and resumed_ns - n.sent_ns <= RESPONSE_WINDOW_S * NS_PER_S:
+                walking = n.reason == "walking_goal"
+                bout = self.resumed_bout
+                start = (bout.start_ns if bout else None) if walking else n.bout_start_ns
+                self.awaiting[n.id] = _Awaiting(n.id, n.sent_ns, start, walking)
+        self._day_start_ns: int | None = (
+            None if resumed_ns is None else self.nudges.day_start_ns(resumed_ns)
+        )
+        #: start (ns) -> duration (s) of the walking bouts of the local day
+        self.walked: dict[int, float] = dict(walked_today or {})
+        #: device times after which the data stopped for longer than a bout survives
+        self._gaps_after_ns: list[int] = []
         #: Devices that may nudge this wearer, best first (set when the sessions exist).
         self.nudge_targets: list[NudgeTarget] = []
         self._writer = writer
         self._submit = submit_nudge
         self._live_interval_s = live_interval_s
         self._last_live_write = -math.inf
-        self._last_device_ns = 0
+        self._last_device_ns = 0 if resumed_ns is None else resumed_ns
         self._lock = asyncio.Lock()
+
+    @property
+    def last_device_ns(self) -> int:
+        """Device time of the latest sample folded in (the resumed state's before any)."""
+        return self._last_device_ns
+
+    @property
+    def walked_today_s(self) -> float:
+        """Walking time (finished walking bouts) of the wearer's local day so far."""
+        return sum(self.walked.values())
+
+    def apply_settings(self, settings: WearerSettings) -> None:
+        """Use changed settings (from the store) for nudges from now on.
+
+        Heights change the pipeline's gait speed only from the next start of the hub.
+        """
+        self.settings = settings
+        self.nudges.settings = engine_settings(self._base_nudges, settings)
 
     async def on_block(self, block: SampleBlock) -> None:
         """Fold one block of the motion device in: detect, store, decide on nudges."""
         async with self._lock:
+            max_gap_ns = self.pipeline.settings.max_gap_s * NS_PER_S
+            if self._last_device_ns and block.start_ns - self._last_device_ns > max_gap_ns:
+                self._gaps_after_ns = [*self._gaps_after_ns[-9:], self._last_device_ns]
             out = self.pipeline.feed(block)
             self._last_device_ns = block.end_ns
             records: list[Record] = []
-            wearer_records = self._wearer_records(self._imu_events(out.events), out.epochs)
+            events = self._imu_events(out.events)
+            self._note_walking(events, block.end_ns)
+            wearer_records = self._wearer_records(events, out.epochs)
             if wearer_records is not None:
                 records.append(wearer_records)
+            records.extend(self._responses(events, block.end_ns))
+            motionless_s = self.pipeline.motionless_s(block.end_ns)
             decision = self.nudges.update(
                 now_ns=block.end_ns,
                 bout=out.live.bout,
                 posture=out.live.posture,
                 worn=out.live.worn,
-                motionless_s=self.pipeline.motionless_s(block.end_ns),
+                motionless_s=motionless_s,
             )
+            if decision is None and motionless_s < self.nudges.settings.motionless_hold_s:
+                decision = self.nudges.update_walking(
+                    now_ns=block.end_ns,
+                    walked_today_s=self.walked_today_s,
+                    posture=out.live.posture,
+                    worn=out.live.worn,
+                )
             nudge = None if decision is None else self._nudge_record(decision, block.end_ns)
-            if nudge is not None:
+            if nudge is not None and decision is not None:
                 records.append(nudge)
+                walking = decision.reason == "walking_goal"
+                bout = out.live.bout
+                start: int | None = nudge.bout_start_ns
+                if walking:
+                    start = None if bout is None else bout.start_ns
+                self.awaiting[nudge.id] = _Awaiting(nudge.id, nudge.sent_ns, start, walking)
             if time.monotonic() - self._last_live_write >= self._live_interval_s:
                 records.append(self.live_record())
                 self._last_live_write = time.monotonic()
@@ -159,9 +292,65 @@ class WearerRuntime:
                 if data.steps_total is None:
                     return
                 tracker.update([data.t_ns], [data.steps_total])
-            records = self._wearer_records(*self._step_output(tracker))
+            events, epochs = self._step_output(tracker)
+            self._note_walking(events, data.t_ns)
+            records = self._wearer_records(events, epochs)
             if records is not None:
                 await self._writer.put([records])
+
+    def _note_walking(self, events: Sequence[Event], now_ns: int) -> None:
+        """Count finished walking bouts into the walking of the local day."""
+        day_start = self.nudges.day_start_ns(now_ns)
+        if day_start != self._day_start_ns:
+            self._day_start_ns = day_start
+            self.walked = {s: d for s, d in self.walked.items() if s >= day_start}
+        for event in events:
+            if isinstance(event, GaitBout) and event.start_ns >= day_start:
+                self.walked[event.start_ns] = (event.end_ns - event.start_ns) / NS_PER_S
+
+    def _is_break(self, end_ns: int) -> bool:
+        """True if a bout that ended at ``end_ns`` ended with a break, not a data gap."""
+        window = MIN_BREAK_S * NS_PER_S
+        return not any(end_ns <= g < end_ns + window for g in self._gaps_after_ns)
+
+    def _responses(self, events: Sequence[Event], now_ns: int) -> list[NudgeResponseRecord]:
+        """The "moved" responses the events show, and nudges no longer watched dropped."""
+        if not self.awaiting:
+            return []
+        window_ns = int(RESPONSE_WINDOW_S * NS_PER_S)
+        ended = {
+            e.start_ns: e.end_ns
+            for e in events
+            if isinstance(e, StaticBout) and self._is_break(e.end_ns)
+        }
+        walks = [
+            e
+            for e in events
+            if isinstance(e, GaitBout) and e.end_ns - e.start_ns >= MIN_BREAK_S * NS_PER_S
+        ]
+        out: list[NudgeResponseRecord] = []
+        for key, waiting in list(self.awaiting.items()):
+            break_ns: int | None = None
+            if waiting.bout_start_ns is not None and waiting.bout_start_ns in ended:
+                break_ns = ended[waiting.bout_start_ns]
+            elif waiting.walking_goal:
+                starts = [w.start_ns for w in walks if w.end_ns > waiting.sent_ns]
+                break_ns = min(starts, default=None)
+            if break_ns is not None:
+                del self.awaiting[key]
+                if break_ns - waiting.sent_ns <= window_ns:
+                    out.append(
+                        NudgeResponseRecord(
+                            self.wearer_id,
+                            waiting.nudge_id,
+                            "moved",
+                            responded_ns=max(break_ns, waiting.sent_ns),
+                            response_s=max(0.0, (break_ns - waiting.sent_ns) / NS_PER_S),
+                        )
+                    )
+            elif now_ns - waiting.sent_ns > window_ns + _CONFIRM_S * NS_PER_S:
+                del self.awaiting[key]
+        return out
 
     def _imu_events(self, events: Sequence[Event]) -> list[Event]:
         gait = [e for e in events if isinstance(e, GaitBout)]
@@ -194,7 +383,11 @@ class WearerRuntime:
             channel="band",
             delivery="pending",
             exercise_id=None if decision.exercise is None else decision.exercise.id,
-            id=nudge_id(self.wearer_id, decision.bout_start_ns, decision.ordinal),
+            id=nudge_id(
+                self.wearer_id,
+                decision.bout_start_ns,
+                0 if decision.reason == "walking_goal" else decision.ordinal,
+            ),
         )
 
     async def finish(self) -> None:

@@ -3,7 +3,9 @@
 ``Store.open(url)`` is the one way in: it creates the engine with the per-backend settings,
 brings the schema to the newest migration and hands out a :class:`Repository` (writes),
 :class:`Queries` (reads, each for a viewer: see ``queries``) and :class:`Accounts` (the care
-circle: accounts, shares, audit log). ``Store.open_read_only(url)`` is the dashboard's data
+circle: accounts, shares, audit log, and the wearer's own answers to nudges and settings).
+The nudge loop's rules (outcomes, first response wins, adherence) are in ``nudge_loop``.
+``Store.open_read_only(url)`` is the dashboard's data
 door: it never creates, migrates or writes. Every URL shown in a message goes through
 :func:`redact_url`.
 """
@@ -32,6 +34,7 @@ from sensorhub.store.database import (
     schema_revision,
     upgrade_schema,
 )
+from sensorhub.store.nudge_loop import RESPONSE_WINDOW_S, NudgeAdherence
 from sensorhub.store.outbox import Outbox, OutboxEntry, outbox_path_for
 from sensorhub.store.queries import (
     DeviceView,
@@ -46,6 +49,7 @@ from sensorhub.store.records import (
     DeviceRecord,
     LiveRecord,
     NudgeRecord,
+    NudgeResponseRecord,
     Record,
     WearerRecords,
     nudge_id,
@@ -121,6 +125,7 @@ class Store:
 __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_URL",
+    "RESPONSE_WINDOW_S",
     "Accounts",
     "Action",
     "AuditEntry",
@@ -131,7 +136,9 @@ __all__ = [
     "LiveRecord",
     "LiveView",
     "LoginRefusedError",
+    "NudgeAdherence",
     "NudgeRecord",
+    "NudgeResponseRecord",
     "NudgeView",
     "Outbox",
     "OutboxEntry",

@@ -23,15 +23,32 @@ from sqlalchemy.orm import Session
 from sensorhub.access import AccessError, Role, Scope, Viewer, parse_role
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
-from sensorhub.store.models import AuditRow, ShareRow, UserRow, WearerRow
+from sensorhub.store.models import (
+    AuditRow,
+    NudgeRow,
+    ShareRow,
+    UserRow,
+    WearerRow,
+    WearerSettingsRow,
+)
+from sensorhub.store.nudge_loop import ANSWERS, RESPONSE_WINDOW_S, apply_response
 from sensorhub.store.passwords import (
     hash_password,
     needs_rehash,
     rehash_password,
     verify_password,
 )
+from sensorhub.wearer_settings import SETTINGS_KEYS, WearerSettings
 
 _T = TypeVar("_T")
+
+
+def _user_id(viewer: Viewer) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(viewer.user_id)
+    except ValueError:
+        return None
+
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
 
@@ -62,6 +79,7 @@ class Action:
     USER_DISABLED = "user disabled"
     PASSWORD_RESET = "password reset"  # noqa: S105 (an action name, not a password)
     WEARER_DELETED = "wearer deleted"
+    NUDGE_ANSWERED = "nudge answered"
 
 
 class LoginRefusedError(AccessError):
@@ -524,6 +542,101 @@ class Accounts:
             _audit(
                 session, viewer.username, Action.SHARE_REVOKED, row.wearer_id, f"from {name}", now
             )
+
+        self._run(work)
+
+    # -- the nudge loop -----------------------------------------------------------------------
+
+    def answer_nudge(
+        self,
+        viewer: Viewer,
+        nudge_id: uuid.UUID,
+        answer: str,
+        *,
+        at: dt.datetime | None = None,
+    ) -> bool:
+        """The wearer answers a current nudge "done" or "snoozed" (audited).
+
+        Only the wearer's own account may answer (a caregiver sees the outcome but cannot
+        answer for the wearer), only within the response window after the nudge (10 min,
+        measured at ``at``: the wearer's device time as the dashboard last saw it, else now),
+        and the first response wins (:func:`sensorhub.store.nudge_loop.apply_response`). A
+        snooze lasts the wearer's ``snooze_min`` (15 min by default).
+
+        Returns True if the answer was stored, False if the nudge already had a response.
+
+        Raises
+        ------
+        AccessError
+            If the account may not answer this nudge, or the nudge is no longer current.
+        """
+        if answer not in ANSWERS:
+            raise AccessError(f"unknown answer {answer!r}: use one of {sorted(ANSWERS)}")
+        when = at or self._clock()
+
+        def work(session: Session) -> bool:
+            nudge = session.get(NudgeRow, nudge_id)
+            user_id = _user_id(viewer)
+            user = None if user_id is None else session.get(UserRow, user_id)
+            if (
+                nudge is None
+                or user is None
+                or user.disabled
+                or user.wearer_id is None
+                or user.wearer_id != nudge.wearer_id
+            ):
+                raise AccessError("only the wearer can answer their own nudges")
+            response_s = (when - nudge.sent_at).total_seconds()
+            if not -60.0 <= response_s <= RESPONSE_WINDOW_S:
+                raise AccessError("this nudge is no longer current: it cannot be answered now")
+            snoozed_until = None
+            if answer == "snoozed":
+                stored = session.get(WearerSettingsRow, nudge.wearer_id)
+                minutes = float((stored.settings if stored else {}).get("snooze_min", 15.0))
+                snoozed_until = when + dt.timedelta(minutes=minutes)
+            taken = apply_response(
+                session,
+                nudge_id,
+                outcome=answer,
+                responded_at=when,
+                response_s=response_s,
+                snoozed_until=snoozed_until,
+            )
+            detail = f"{answer} nudge {nudge_id}" + ("" if taken else " (already answered)")
+            _audit(session, viewer.username, Action.NUDGE_ANSWERED, nudge.wearer_id, detail, now)
+            return taken
+
+        now = self._clock()
+        return self._run(work)
+
+    def save_wearer_settings(self, wearer_id: str, settings: WearerSettings, actor: str) -> None:
+        """Store the wearer's own settings (audited "settings changed", with what changed).
+
+        Keys of the stored JSON that :class:`~sensorhub.wearer_settings.WearerSettings` does
+        not know (other parts' settings) are kept.
+
+        Raises
+        ------
+        AccessError
+            If there is no such wearer.
+        """
+        now = self._clock()
+
+        def work(session: Session) -> None:
+            if session.get(WearerRow, wearer_id) is None:
+                raise AccessError(f"no wearer {wearer_id!r}")
+            row = session.get(WearerSettingsRow, wearer_id)
+            new = settings.to_json()
+            before = {} if row is None else dict(row.settings)
+            if row is None:
+                row = WearerSettingsRow(wearer_id=wearer_id, settings={}, updated_at=now)
+                session.add(row)
+            merged = {k: v for k, v in before.items() if k not in SETTINGS_KEYS}
+            merged.update(new)
+            row.settings, row.updated_at, row.updated_by = merged, now, actor
+            changed = sorted(k for k in SETTINGS_KEYS if before.get(k) != merged.get(k))
+            detail = ", ".join(f"{k}={merged.get(k)!r}" for k in changed) or "no change"
+            _audit(session, actor, Action.SETTINGS, wearer_id, detail, now)
 
         self._run(work)
 

@@ -18,6 +18,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,8 +36,11 @@ from sensorhub.store.models import (
     ShareRow,
     UserRow,
     WearerRow,
+    WearerSettingsRow,
 )
+from sensorhub.store.nudge_loop import NudgeAdherence, adherence
 from sensorhub.store.operator import Operator
+from sensorhub.wearer_settings import WearerSettings
 
 #: Who a read is for.
 Reader = Viewer | Operator
@@ -110,6 +114,11 @@ class NudgeView:
     exercise_id: str | None
     channel: str
     delivery: str
+    #: "done", "moved", "snoozed", or None while nothing came of it (sensorhub.store.nudge_loop)
+    outcome: str | None = None
+    responded_at: dt.datetime | None = None
+    response_s: float | None = None
+    snoozed_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,11 +317,80 @@ class Queries:
                     r.exercise_id,
                     r.channel,
                     r.delivery,
+                    r.outcome,
+                    r.responded_at,
+                    r.response_s,
+                    r.snoozed_until,
                 )
                 for r in session.scalars(stmt.order_by(NudgeRow.sent_at))
             ]
 
         result: list[NudgeView] = self._read(reader, wearer_id, work)
+        return result
+
+    def nudge_adherence(
+        self, reader: Reader, wearer_id: str, *, week_start: dt.date | dt.datetime
+    ) -> NudgeAdherence | None:
+        """How the wearer answered the nudges of one week (scope ``activity``; None if not
+        shared or no such wearer).
+
+        ``week_start`` is a local date of the wearer (the week runs from its midnight in the
+        wearer's time zone for 7 days) or an aware datetime (7 x 24 h from it). Counts are
+        those of :func:`sensorhub.store.nudge_loop.adherence`.
+        """
+
+        def work(
+            session: Session, access: dict[str, frozenset[Scope]] | None
+        ) -> NudgeAdherence | None:
+            if not self._may(access, wearer_id, Scope.ACTIVITY):
+                return None
+            wearer = session.get(WearerRow, wearer_id)
+            if wearer is None:
+                return None
+            if isinstance(week_start, dt.datetime):
+                if week_start.tzinfo is None:
+                    raise ValueError("week_start: give a date or an aware datetime")
+                start, end = week_start, week_start + dt.timedelta(days=7)
+            else:
+                tz = ZoneInfo(wearer.timezone)
+                start = dt.datetime.combine(week_start, dt.time(), tz)
+                end = dt.datetime.combine(week_start + dt.timedelta(days=7), dt.time(), tz)
+            rows = session.execute(
+                select(NudgeRow.outcome, NudgeRow.response_s).where(
+                    NudgeRow.wearer_id == wearer_id,
+                    NudgeRow.sent_at >= start,
+                    NudgeRow.sent_at < end,
+                )
+            ).all()
+            return adherence(
+                wearer_id,
+                start.astimezone(dt.UTC),
+                end.astimezone(dt.UTC),
+                [(o, r) for o, r in rows],
+            )
+
+        result: NudgeAdherence | None = self._read(reader, wearer_id, work)
+        return result
+
+    def wearer_settings(self, reader: Reader, wearer_id: str) -> WearerSettings | None:
+        """The wearer's own limits, quiet hours, goal and body figures (scope ``status`` or
+        ``activity``: the live card shows the limits); None if not shared or none stored.
+
+        Keys absent from the stored JSON take the defaults of DESIGN.md section 6.
+        """
+
+        def work(
+            session: Session, access: dict[str, frozenset[Scope]] | None
+        ) -> WearerSettings | None:
+            if not (
+                self._may(access, wearer_id, Scope.STATUS)
+                or self._may(access, wearer_id, Scope.ACTIVITY)
+            ):
+                return None
+            row = session.get(WearerSettingsRow, wearer_id)
+            return None if row is None else WearerSettings.from_json(row.settings)
+
+        result: WearerSettings | None = self._read(reader, wearer_id, work)
         return result
 
     def devices(self, reader: Reader, wearer_id: str | None = None) -> list[DeviceView]:

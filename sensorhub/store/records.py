@@ -30,6 +30,7 @@ __all__ = [
     "DeviceRecord",
     "LiveRecord",
     "NudgeRecord",
+    "NudgeResponseRecord",
     "Record",
     "WearerRecords",
     "nudge_id",
@@ -41,8 +42,10 @@ __all__ = [
 def nudge_id(wearer_id: str, bout_start_ns: int, ordinal: int) -> uuid.UUID:
     """Deterministic id of the ``ordinal``-th nudge (1, 2, ...) of a static bout.
 
-    A replay of the same data, or a restart that resumes the bout, gives the same id, so a
-    nudge is stored once however often its record is written.
+    Ordinal 0 is the day's walking-goal nudge, ``bout_start_ns`` then the start of the
+    wearer's local day (one a day). A replay of the same data, or a restart that resumes
+    the bout, gives the same id, so a nudge is stored once however often its record is
+    written.
     """
     return uuid.uuid5(EVENT_NAMESPACE, f"{wearer_id}/nudge/{bout_start_ns}/{ordinal}")
 
@@ -66,6 +69,25 @@ class NudgeRecord:
     delivery: str
     exercise_id: str | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeResponseRecord:
+    """What came of a nudge: ``outcome`` is ``"moved"`` (the runtime saw a break follow it),
+    ``"done"`` or ``"snoozed"`` (the wearer's answer).
+
+    ``responded_ns`` is when (device time), ``response_s`` how long after the nudge, and
+    ``snoozed_until_ns`` the end of a snooze. Applied by
+    :func:`sensorhub.store.nudge_loop.apply_response` (first response wins), so writing it
+    twice, or after a restart, changes nothing.
+    """
+
+    wearer_id: str
+    nudge_id: uuid.UUID
+    outcome: str
+    responded_ns: int
+    response_s: float
+    snoozed_until_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +133,7 @@ class WearerRecords:
 
 
 #: What the outbox carries.
-Record = WearerRecords | NudgeRecord | DeviceRecord | LiveRecord
+Record = WearerRecords | NudgeRecord | NudgeResponseRecord | DeviceRecord | LiveRecord
 
 _EVENT_TYPES: Final[Mapping[str, type[Any]]] = {
     cls.kind: cls for cls in (StaticBout, PostureSegment, GaitBout, Fall, NonWear)
@@ -233,6 +255,16 @@ def record_to_json(record: Record) -> dict[str, Any]:
             "exercise_id": record.exercise_id,
             "id": str(record.id),
         }
+    if isinstance(record, NudgeResponseRecord):
+        return {
+            "type": "nudge_response",
+            "wearer_id": record.wearer_id,
+            "nudge_id": str(record.nudge_id),
+            "outcome": record.outcome,
+            "responded_ns": record.responded_ns,
+            "response_s": record.response_s,
+            "snoozed_until_ns": record.snoozed_until_ns,
+        }
     if isinstance(record, DeviceRecord):
         return {
             "type": "device",
@@ -276,6 +308,9 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
         if kind == "nudge":
             fields["id"] = uuid.UUID(fields["id"])
             return NudgeRecord(**fields)
+        if kind == "nudge_response":
+            fields["nudge_id"] = uuid.UUID(fields["nudge_id"])
+            return NudgeResponseRecord(**fields)
         if kind == "device":
             return DeviceRecord(**fields)
         if kind == "live":

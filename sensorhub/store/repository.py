@@ -38,11 +38,14 @@ from sensorhub.store.models import (
     LiveStateRow,
     NudgeRow,
     WearerRow,
+    WearerSettingsRow,
 )
+from sensorhub.store.nudge_loop import apply_response
 from sensorhub.store.records import (
     DeviceRecord,
     LiveRecord,
     NudgeRecord,
+    NudgeResponseRecord,
     Record,
     WearerRecords,
 )
@@ -156,6 +159,17 @@ class Repository:
                     _upsert_epochs(session, record.wearer_id, record.epochs)
                 elif isinstance(record, NudgeRecord):
                     _upsert_nudge(session, record)
+                elif isinstance(record, NudgeResponseRecord):
+                    apply_response(
+                        session,
+                        record.nudge_id,
+                        outcome=record.outcome,
+                        responded_at=utc_from_ns(record.responded_ns),
+                        response_s=record.response_s,
+                        snoozed_until=None
+                        if record.snoozed_until_ns is None
+                        else utc_from_ns(record.snoozed_until_ns),
+                    )
                 elif isinstance(record, LiveRecord):
                     _upsert_live(session, record, now)
                 else:
@@ -210,6 +224,100 @@ class Repository:
     def save_nudge(self, nudge: NudgeRecord) -> None:
         """Store a nudge and its delivery result (upserted by its id)."""
         self.write([nudge])
+
+    def seed_wearer_settings(
+        self, wearer_id: str, defaults: dict[str, Any], *, by: str = "hub config"
+    ) -> dict[str, Any]:
+        """Store the wearer's settings where absent; return the stored settings JSON.
+
+        A wearer without a ``wearer_settings`` row gets ``defaults``; keys missing from an
+        existing row are added from ``defaults`` (a setting new to the config); stored values
+        always win (they are changed with ``save_wearer_settings``, audited).
+        """
+        out: dict[str, Any] = {}
+
+        def work(session: Session) -> None:
+            row = session.get(WearerSettingsRow, wearer_id, with_for_update=True)
+            now = dt.datetime.now(dt.UTC)
+            if row is None:
+                session.add(
+                    WearerSettingsRow(
+                        wearer_id=wearer_id, settings=dict(defaults), updated_at=now, updated_by=by
+                    )
+                )
+                out.update(defaults)
+                return
+            missing = {k: v for k, v in defaults.items() if k not in row.settings}
+            if missing:
+                row.settings = {**row.settings, **missing}
+                row.updated_at, row.updated_by = now, by
+            out.update(row.settings)
+
+        self._write(work)
+        return out
+
+    def wearer_settings(self, wearer_id: str) -> tuple[dict[str, Any], dt.datetime] | None:
+        """The wearer's stored settings JSON and when it last changed (None: no row).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                row = session.get(WearerSettingsRow, wearer_id)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"reading the wearer settings failed: {describe_error(exc)}"
+            ) from exc
+        return None if row is None else (dict(row.settings), row.updated_at)
+
+    def snoozes_since(self, wearer_id: str, since_ns: int) -> list[tuple[int, int]]:
+        """``(bout_start_ns, snoozed_until_ns)`` of the wearer's snoozed nudges sent since
+        ``since_ns`` (what the runtime's nudge engine holds for).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                rows = session.execute(
+                    select(NudgeRow.bout_start_at, NudgeRow.snoozed_until).where(
+                        NudgeRow.wearer_id == wearer_id,
+                        NudgeRow.sent_at >= utc_from_ns(since_ns),
+                        NudgeRow.snoozed_until.is_not(None),
+                    )
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading the snoozed nudges failed: {describe_error(exc)}") from exc
+        return [(ns_from_utc(start), ns_from_utc(until)) for start, until in rows if until]
+
+    def walking_since(self, wearer_id: str, since_ns: int) -> dict[int, float]:
+        """Start (ns) -> duration (s) of the wearer's gait bouts starting at or after
+        ``since_ns`` (the walking of the day so far, for the walking goal after a restart).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                rows = session.execute(
+                    select(EventRow.start_at, EventRow.end_at).where(
+                        EventRow.wearer_id == wearer_id,
+                        EventRow.kind == GaitBout.kind,
+                        EventRow.start_at >= utc_from_ns(since_ns),
+                    )
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"reading the walking of the day failed: {describe_error(exc)}"
+            ) from exc
+        return {ns_from_utc(start): (end - start).total_seconds() for start, end in rows}
 
     # ------------------------------------------------------------------ resuming
 

@@ -172,6 +172,13 @@ BAD_VALUES: list[tuple[Path_, Any, str, str]] = [
     (("hub", "db"), 5, "hub.db: 5 is not a text", 'db = "sqlite:///'),
     (("hub", "db"), "hub.db", "hub.db: is not a database URL", '"sqlite:///'),  # value not echoed
     (("wearers",), 5, "wearers: must be an array of tables", "[[wearers]]"),
+    (("wearers", 0, "height_cm"), 1.72, "height_cm: 1.72 is not", "height_cm = 168"),
+    (("wearers", 0, "height_cm"), "172", "height_cm: '172'", "height_cm = 168"),
+    ((*IMU, "sensor_height_cm"), 0, "sensor_height_cm: 0 is not", "sensor_height_cm = 95"),
+    ((*IMU, "sensor_height_cm"), math.nan, "sensor_height_cm: nan", "above the ground"),
+    ((*NUDGES, "walking_goal_min"), -1, "walking_goal_min: -1", "walking_goal_min = 20"),
+    ((*NUDGES, "walking_goal_hour"), 17.5, "walking_goal_hour: 17.5", "walking_goal_hour = 17"),
+    ((*NUDGES, "walking_goal_hour"), 24, "walking_goal_hour: 24", "walking_goal_hour = 17"),
     (("devices",), [7], "devices[0]: must be a table", "[[devices]]"),
 ]
 
@@ -243,7 +250,7 @@ EVERY_PATH: list[Path_] = [
     ("hub", "db"),
     ("wearers",),
     ("wearers", 0),
-    *(("wearers", 0, key) for key in ("id", "name", "timezone", "nudges")),
+    *(("wearers", 0, key) for key in ("id", "name", "timezone", "nudges", "height_cm")),
     *(
         (*NUDGES, key)
         for key in (
@@ -253,6 +260,8 @@ EVERY_PATH: list[Path_] = [
             "max_per_hour",
             "quiet_hours",
             "motionless_hold_min",
+            "walking_goal_min",
+            "walking_goal_hour",
         )
     ),
     ("devices",),
@@ -262,6 +271,7 @@ EVERY_PATH: list[Path_] = [
         for key in ("wearer", "profile", "name", "address", "placement", "rate_hz", "range_g")
     ),
     (*IMU, "adapter"),
+    (*IMU, "sensor_height_cm"),
 ]
 
 #: Text values close to valid ones, so that some draws pass and some fail narrowly.
@@ -301,6 +311,10 @@ def assert_sensible(config: HubConfig) -> None:
         n = wearer.nudges
         for seconds in (n.sitting_limit_s, n.standing_limit_s, n.snooze_s, n.motionless_hold_s):
             assert 60 <= seconds <= 24 * 3600
+        assert 0 <= n.walking_goal_s <= 600 * 60
+        assert 0 <= n.walking_goal_hour < 24
+        assert wearer.height_cm is None or 50 <= wearer.height_cm <= 250
+        assert config.wearer_settings(wearer.id) is not None  # valid settings
         assert 1 <= n.max_per_hour <= 60
         assert 0 <= n.quiet_start_hour < 24
         assert 0 <= n.quiet_end_hour < 24
@@ -415,3 +429,26 @@ def test_devices_add_checks_what_it_writes_the_same_way(
     assert path.read_text() == before  # nothing written
     with pytest.raises(ConfigError, match="has stray whitespace"):
         append_device(path, Device("bob", "thingy52", "thigh", name="Thingy 7 "))
+
+
+def test_height_sensor_height_and_walking_goal_become_the_wearers_settings() -> None:
+    config = parse_config(
+        to_toml(
+            changed(
+                ("wearers", 0),
+                {
+                    **GOOD["wearers"][0],
+                    "height_cm": 172,
+                    "nudges": {"walking_goal_min": 30, "walking_goal_hour": 16},
+                },
+            )
+            | {"devices": [{**GOOD["devices"][0], "placement": "hip", "sensor_height_cm": 92.5}]}
+        )
+    )
+    own = config.wearer_settings("ada")
+    assert (own.height_cm, own.sensor_height_cm, own.sensor_placement) == (172, 92.5, "hip")
+    assert (own.walking_goal_min, own.walking_goal_hour) == (30, 16)
+    assert (own.sitting_limit_min, own.standing_limit_min, own.quiet_hours) == (30, 45, "21-8")
+    plain = parse_config(to_toml(GOOD)).wearer_settings("ada")
+    assert (plain.height_cm, plain.sensor_height_cm, plain.walking_goal_min) == (None, None, 20)
+    assert (plain.sitting_limit_min, plain.quiet_hours) == (25, "22-7")

@@ -124,3 +124,51 @@ def test_a_device_that_has_not_moved_for_ten_minutes_is_not_nudged_until_it_move
     assert sent == [30, 50]
     with pytest.raises(ValueError, match="motionless hold"):
         NudgeSettings(motionless_hold_s=0)
+
+
+def _at(hour: int, minute: int = 0, day: int = 23) -> int:
+    return int(dt.datetime(2026, 11, day, hour, minute, tzinfo=dt.UTC).timestamp()) * NS_PER_S
+
+
+def test_the_walking_nudge_comes_late_in_the_day_once_and_only_when_behind_the_goal() -> None:
+    engine = NudgeEngine()
+    sitting = Posture.SITTING
+    assert engine.update_walking(now_ns=_at(16, 59), walked_today_s=0, posture=sitting) is None
+    behind = engine.update_walking(now_ns=_at(17, 0), walked_today_s=5 * 60, posture=sitting)
+    assert behind is not None
+    assert behind.reason == "walking_goal"
+    assert "5 of your 20 minutes" in behind.message
+    assert behind.bout_start_ns == _at(0)  # the local day: one such nudge a day
+    assert engine.update_walking(now_ns=_at(18), walked_today_s=5 * 60, posture=sitting) is None
+    # the next day again, but not for a wearer who has walked enough, nor while walking
+    assert (
+        engine.update_walking(now_ns=_at(17, day=24), walked_today_s=20 * 60, posture=sitting)
+        is None
+    )
+    walking = engine.update_walking(
+        now_ns=_at(17, day=24), walked_today_s=0, posture=Posture.WALKING
+    )
+    assert walking is None
+    assert engine.update_walking(now_ns=_at(17, 1, day=24), walked_today_s=0, posture=sitting)
+
+
+def test_the_walking_nudge_keeps_quiet_hours_and_a_restart_does_not_repeat_it() -> None:
+    late = NudgeEngine(NudgeSettings(quiet_start_hour=17, quiet_end_hour=8))
+    assert late.update_walking(now_ns=_at(18), walked_today_s=0, posture=Posture.SITTING) is None
+    off = NudgeEngine(NudgeSettings(walking_goal_s=0))
+    assert off.update_walking(now_ns=_at(18), walked_today_s=0, posture=Posture.SITTING) is None
+    resumed = NudgeEngine()
+    resumed.resume(sent=[], bout=None, walking_sent_ns=[_at(17, 30)])
+    assert resumed.update_walking(now_ns=_at(19), walked_today_s=0, posture=Posture.SITTING) is None
+
+
+def test_a_snooze_holds_the_bouts_next_nudge_until_it_ends() -> None:
+    engine = NudgeEngine()
+    bout = CurrentBout(MORNING, Posture.SITTING, MORNING)
+    assert run_minutes(engine, bout, 31) == [(30, 1)]
+    engine.snooze(MORNING, MORNING + 55 * MIN)  # the wearer snoozed at 31 min... until 55
+    later = [m for m in range(31, 70) if engine.update(
+        now_ns=MORNING + m * MIN, bout=CurrentBout(MORNING, Posture.SITTING, MORNING + m * MIN),
+        posture=Posture.SITTING,
+    )]  # fmt: skip
+    assert later == [55]
