@@ -211,7 +211,7 @@ class AlertDeliveryStore:
                     row.opened_device_at,
                     row.updated_at,
                 )
-                for row, name, timezone in session.execute(stmt).tuples()
+                for row, name, timezone in session.execute(stmt)
             ]
 
         return self._run(work)
