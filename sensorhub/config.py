@@ -99,6 +99,7 @@ __all__ = [
     "HubConfig",
     "WearerConfig",
     "append_device",
+    "caregiver_from_urls",
     "load_config",
     "parse_config",
     "simulated_config",
@@ -710,6 +711,25 @@ def _notify_urls(table: _Table) -> tuple[str, ...]:
             raise table.error(key, f"{mask_channel(url)!r} is listed twice", "remove one")
         urls.append(url)
     return tuple(urls)
+
+
+def caregiver_from_urls(username: str, urls: Sequence[str], *, option: str) -> CaregiverConfig:
+    """A caregiver told first, through ``urls`` (e.g. ``run --simulate ... --notify URL``).
+
+    Raises
+    ------
+    ConfigError
+        If a URL is not one apprise can use; the message names ``option`` and shows the URL
+        masked.
+    """
+    for url in urls:
+        if not _apprise_understands(url):
+            raise ConfigError(
+                f"{option} {mask_channel(url)!r}: not a notification URL apprise can use; check "
+                'its scheme and parts, e.g. "json://127.0.0.1:8080/alerts" or '
+                '"mailto://user:password@example.org" (https://github.com/caronc/apprise/wiki)'
+            )
+    return CaregiverConfig(username, tuple(dict.fromkeys(urls)), order=1)
 
 
 def _apprise_understands(url: str) -> bool:
