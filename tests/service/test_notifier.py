@@ -233,8 +233,8 @@ def test_a_caregiver_without_the_needed_share_is_told_nothing(store: Store) -> N
 
         async def main() -> None:
             caregivers = [_caregiver("cleo", cleo.url()), _caregiver("dan", dan.url())]
-            async with _running(_notifier(store, caregivers)) as n:
-                await _until(n, _minutes(30))
+            async with _running(_notifier(store, caregivers, poll_s=15.0)) as n:
+                await _until(n, _minutes(20))
 
         run_virtual(main())
 
