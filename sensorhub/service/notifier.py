@@ -60,7 +60,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
-from zoneinfo import ZoneInfo
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sensorhub.access import Scope
 from sensorhub.ble.clock import Clock
@@ -167,7 +168,7 @@ class Recipient:
         if self.quiet_hours is None:
             return False
         start, end = self.quiet_hours
-        local = now.astimezone(ZoneInfo(self.timezone or wearer_timezone)).time()
+        local = now.astimezone(_zone(self.timezone or wearer_timezone)).time()
         if start < end:
             return start <= local < end
         return local >= start or local < end
@@ -309,8 +310,16 @@ def _due_for(
 # --------------------------------------------------------------------------- wording
 
 
+def _zone(name: str) -> ZoneInfo:
+    """The time zone called ``name``; UTC if the stored name is not one (never raises)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ZoneInfo("UTC")
+
+
 def _when(at: dt.datetime, timezone: str) -> str:
-    local = at.astimezone(ZoneInfo(timezone))
+    local = at.astimezone(_zone(timezone))
     return f"{local:%H:%M} ({local:%a %d %b}, {local.tzname()})"
 
 
@@ -335,7 +344,7 @@ def message_for(send: PlannedSend, *, first_told_at: dt.datetime | None = None) 
             "You are told because the first person to be told has not acknowledged it yet."
         )
     lines.append(
-        f"When you have seen to it, acknowledge it on the dashboard's alert page or with "
+        f"Once it is seen to, acknowledge it on the dashboard's alert page or with "
         f"`sensorhub alerts ack {alert.id}`."
     )
     return title, "\n".join(lines)
@@ -347,10 +356,44 @@ def message_for(send: PlannedSend, *, first_told_at: dt.datetime | None = None) 
 def _secrets_of(url: str) -> list[str]:
     """Parts of an apprise URL that must not appear in a stored reason (longest first)."""
     _scheme, _sep, rest = url.partition("://")
-    parts = {p for p in re.split(r"[/:@?&=#,]", rest) if len(p) >= 3}
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://(\*\*\*@)?", "", mask_channel(url)).split("/")[0]
-    parts.discard(host.split(":")[0])
-    return sorted(parts, key=len, reverse=True)
+    split = re.search(r"[/?#]", rest)
+    netloc, after = (rest[: split.start()], rest[split.start() :]) if split else (rest, "")
+    userinfo, _at, host_port = netloc.rpartition("@")
+    parts = set(userinfo.split(":"))
+    shown = re.sub(r"^[a-z][a-z0-9+.-]*://(\*\*\*@)?", "", mask_channel(url)).split("/")[0]
+    if shown.startswith("***"):  # a token in the host's place
+        parts.update(host_port.split(":"))
+    path, _q, query = after.partition("?")
+    query, _h, fragment = query.partition("#")
+    parts.update(path.split("/"))
+    parts.update(pair.partition("=")[2] for pair in re.split(r"[&;]", query))
+    parts.add(fragment)
+    parts.update({unquote(p) for p in parts})
+    return sorted((p for p in parts if len(p) >= 3 and not p.isdigit()), key=len, reverse=True)
+
+
+class _ScrubSecrets(logging.Filter):
+    """Blanks the channels' secrets out of apprise's own log lines (and the per-call logs
+    apprise hands back), whatever its plugins choose to log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, url: str) -> None:
+        self.secrets.update(_secrets_of(url))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+_SCRUB = _ScrubSecrets()
+logging.getLogger("apprise").addFilter(_SCRUB)
 
 
 def _scrubbed(text: str, url: str) -> str:
@@ -451,6 +494,9 @@ class AlertNotifier:
     ) -> None:
         self._store = store
         self.recipients = recipients_of(caregivers)
+        for recipient in self.recipients:
+            for channel in recipient.channels:
+                _SCRUB.add(channel.url)
         self.settings = settings
         self._clock = clock
         self._poll_s = poll_s

@@ -21,10 +21,17 @@ import pytest
 from sensorhub.access import Scope
 from sensorhub.ble.clock import ScaledClock
 from sensorhub.config import AlertDeliverySettings, CaregiverConfig
-from sensorhub.service.notifier import AlertNotifier
+from sensorhub.service.notifier import (
+    AlertNotifier,
+    Channel,
+    PlannedSend,
+    Recipient,
+    message_for,
+    plan_sends,
+)
 from sensorhub.sim.virtual_time import run_virtual
 from sensorhub.store import Store, ns_from_utc
-from sensorhub.store.alert_delivery import AlertDeliveryStore, DeliveryView
+from sensorhub.store.alert_delivery import AlertDeliveryStore, AlertToNotify, DeliveryView
 from tests.support.alerts import (
     HttpEndpoint,
     SmtpServer,
@@ -326,3 +333,47 @@ def test_a_restarted_notifier_neither_repeats_nor_loses_a_notice(store: Store) -
     assert before_repeat == 1
     assert len(hook.received) == 2
     assert [r.attempt for r in _deliveries(store, alert)] == [1, 2]
+
+
+# --------------------------------------------------------------------------- deciding and wording
+
+
+def _alert(kind: str = "long_inactivity", severity: str = "warning") -> AlertToNotify:
+    return AlertToNotify(
+        uuid.uuid4(), "ada", "Ada Lovelace", "UTC", kind, severity, "No movement since 10:40.",
+        START, START, START,
+    )  # fmt: skip
+
+
+def test_an_order_whose_caregivers_are_all_in_quiet_hours_is_passed_over_for_a_warning() -> None:
+    """At 23:00 the family (quiet 22:00-07:00) waits; the night desk (order 2) is told now."""
+    night = dt.datetime(2026, 12, 2, 23, 0, tzinfo=dt.UTC)
+    family = Recipient("ana", 1, (Channel("json://a.example/x", "json://a.example/***"),),
+                       (dt.time(22), dt.time(7)), "UTC")  # fmt: skip
+    desk = Recipient("desk", 2, (Channel("json://b.example/y", "json://b.example/***"),))
+    settings = AlertDeliverySettings()
+
+    def plan(alert: AlertToNotify) -> list[tuple[str, int]]:
+        sends = plan_sends(alert, [family, desk], [], night, settings, lambda *_: True)
+        return [(s.recipient.username, s.escalation_level) for s in sends]
+
+    assert plan(_alert()) == [("desk", 1)]
+    assert plan(_alert("possible_fall", "urgent")) == [("ana", 0)]  # a fall: family first
+    assert plan(_alert("battery_low", "info")) == []  # info: first order only, and it waits
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["possible_fall", "long_inactivity", "band_not_worn", "device_offline", "battery_low",
+     "gait_change", "something_new"],
+)  # fmt: skip
+def test_every_kind_is_worded_plainly_with_what_to_do_and_how_to_acknowledge(kind: str) -> None:
+    alert = _alert(kind)
+    recipient = Recipient("ana", 1, (Channel("json://a.example/x", "json://a.example/***"),))
+    title, body = message_for(PlannedSend(alert, recipient, recipient.channels[0], 1, 0))
+    assert title.endswith(": Ada Lovelace")
+    assert "Please" in body or "Nothing urgent" in body
+    assert f"sensorhub alerts ack {alert.id}" in body
+    assert "Since 14:00" in body
+    for diagnosis in ("diagnos", "you have", "has a ", "suffer", "disease"):
+        assert diagnosis not in body.lower()
