@@ -68,6 +68,7 @@ from sensorhub.ble.clock import Clock
 from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.config import AlertDeliverySettings, CaregiverConfig
 from sensorhub.errors import StorageError
+from sensorhub.store import utc_from_ns
 from sensorhub.store.alert_delivery import (
     DELIVERED,
     AlertDeliveryStore,
@@ -519,8 +520,7 @@ class AlertNotifier:
 
     def now(self) -> dt.datetime:
         """The hub clock's UTC time."""
-        utc_ns = self._clock.utc_from_monotonic(self._clock.monotonic_ns())
-        return dt.datetime.fromtimestamp(utc_ns / 1e9, dt.UTC)
+        return utc_from_ns(self._clock.utc_from_monotonic(self._clock.monotonic_ns()))
 
     @property
     def _speed(self) -> float:

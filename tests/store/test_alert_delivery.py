@@ -1,10 +1,10 @@
-"""The notifier's store adapter on a real SQLite database: which alerts are open, who may be
-told, and a delivery log that is idempotent and never holds a secret."""
+"""The notifier's store adapter on real SQLite and PostgreSQL databases: which alerts are
+open, who may be told, and a delivery log that is idempotent and never holds a secret."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -20,11 +20,13 @@ NOW = dt.datetime(2026, 12, 2, 14, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+def store(db_url: str) -> Iterator[Store]:
+    """A fresh database on SQLite and on PostgreSQL, with two wearers."""
+    opened = Store.open(db_url)
     opened.repository.ensure_wearer("ada", "Ada Lovelace", timezone="Europe/Berlin")
     opened.repository.ensure_wearer("bea", "Bea", timezone="UTC")
-    return opened
+    yield opened
+    opened.close()
 
 
 @pytest.mark.parametrize(
