@@ -85,11 +85,11 @@ import tomli_w
 from firmware_protocols.profiles import DeviceProfile, get_profile
 from sensorhub.ble.drivers import StreamSettings
 from sensorhub.ble.session import DeviceBinding
+from sensorhub.channel_urls import mask_channel
 from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
 from sensorhub.private_files import warn_if_exposed, write_private_text
-from sensorhub.store.alert_delivery import mask_channel
 
 __all__ = [
     "DEFAULT_DB_URL",

@@ -25,7 +25,7 @@ Who gets what
 * **Failures** are retried with capped, jittered exponential backoff
   (:func:`~sensorhub.ble.retry.backoff_delay_s`) until the channel takes the message or the
   next repeat is due; every attempt is stored with its result, the channel masked
-  (:func:`~sensorhub.store.alert_delivery.mask_channel`).
+  (:func:`~sensorhub.channel_urls.mask_channel`).
 
 Never blocking
 --------------

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from sensorhub.access import Scope
+from sensorhub.channel_urls import mask_channel
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import AlertDeliveryRow, AlertRow, ShareRow, UserRow, WearerRow
@@ -49,51 +49,9 @@ _T = TypeVar("_T")
 
 #: The result of an attempt that reached the channel's service; failures are "failed: why".
 DELIVERED: Final = "delivered"
-_MASK: Final = "***"
-#: Longest stored channel and result (the columns' sizes).
-_CHANNEL_CHARS: Final = 400
+#: Longest stored result (the column's size).
 _RESULT_CHARS: Final = 400
-#: A host name that is only a name: a dotted name, an IPv4 or IPv6 address, or localhost.
-#: Anything else in the host position (Telegram's bot token, an ntfy topic, a Discord webhook
-#: id) is a secret of the service and is masked too.
-_PLAIN_HOST = re.compile(
-    r"localhost|\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
-    r"|(?=.*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-)
 _NAMESPACE: Final = uuid.UUID("6d1f3c1e-0b7a-4e55-9d2c-a1e7d0c4b9f2")
-
-
-def mask_channel(url: str) -> str:
-    """An apprise URL with its secrets hidden: scheme and host kept, everything else masked.
-
-    ``mailto://ana:pw@example.org?to=x@y.org`` becomes ``mailto://***@example.org/***``,
-    ``ntfys://ntfy.sh/ana-topic`` becomes ``ntfys://ntfy.sh/***``, ``tgram://123:ABC/456``
-    becomes ``tgram://***/***`` (the bot token sits where a host would). User, password,
-    path, query and fragment are never shown; a port is kept. A trailing `` (2)`` (how the
-    notifier tells apart two channels of one caregiver that mask alike) is kept. Idempotent,
-    and total: text that is no URL at all becomes ``***``.
-    """
-    numbered = re.fullmatch(r"(.*) \(([0-9]{1,3})\)", url)  # a label made unique: "... (2)"
-    if numbered:
-        return f"{mask_channel(numbered.group(1))} ({numbered.group(2)})"
-    scheme, sep, rest = url.partition("://")
-    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-        return _MASK
-    split = re.search(r"[/?#]", rest)
-    netloc, after = (rest[: split.start()], rest[split.start() :]) if split else (rest, "")
-    _userinfo, at_sign, host_port = netloc.rpartition("@")
-    if host_port.startswith("["):  # an IPv6 address
-        host, _, port = host_port[1:].partition("]")
-        host, port = f"[{host}]", port.removeprefix(":")
-    else:
-        host, _, port = host_port.partition(":")
-    shown = host.lower() if _PLAIN_HOST.fullmatch(host) else _MASK
-    if shown != _MASK and port.isdigit():
-        shown = f"{shown}:{port}"
-    masked = f"{scheme.lower()}://{_MASK + '@' if at_sign else ''}{shown}"
-    if after.strip("/?#"):
-        masked += f"/{_MASK}"
-    return masked[:_CHANNEL_CHARS]
 
 
 def delivery_id(
@@ -305,9 +263,11 @@ class AlertDeliveryStore:
         try:
             return self._run(work, write=True)
         except StorageError as exc:
-            if isinstance(exc.__cause__, IntegrityError):  # written meanwhile by another writer
-                return 0
-            raise
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+        if len(views) == 1:  # written meanwhile by another writer, or its alert was deleted
+            return 0
+        return sum(self.record_deliveries([view]) for view in views)  # the others one by one
 
     def recipients_sharing(
         self, wearer_id: str, usernames: Collection[str], scope: Scope, now: dt.datetime
