@@ -571,9 +571,11 @@ class AlertNotifier:
             return []
         self._db_log.reset()
         open_ids = {a.id for a in alerts}
-        for gone in set(self._made) - open_ids:
+        for gone in set(self._made) - open_ids:  # acknowledged or closed: forget it
             if not any(d.alert_id == gone for d in self._unstored):
                 del self._made[gone]
+        for key in [k for k in self._next_try if k[0] not in open_ids]:
+            del self._next_try[key]
         started = []
         for alert in alerts:
             history = self._history(alert.id, stored.get(alert.id, []))
