@@ -31,6 +31,17 @@ Example ``hub.toml``::
     adapter = "hci1"                        # optional: which Bluetooth adapter (BlueZ name)
     sensor_height_cm = 95                   # optional: the sensor's height above the ground
 
+    [alerts]                                # optional: how caregivers are told
+    repeat_min = 5                          # repeat an unacknowledged alert this often
+    escalate_after_min = 10                 # then tell the next caregiver in order as well
+
+    [[caregivers]]                          # who is told about alerts, and how
+    username = "ana"                        # the account (`sensorhub users add`)
+    notify = ["mailto://ana:app-password@example.org", "ntfys://ntfy.sh/ana-alerts-7f3c"]
+    order = 1                               # 1 is told first; 2 after escalate_after_min
+    quiet_hours = "22:00-07:00"             # optional: non-urgent alerts wait (falls never)
+    timezone = "Europe/Berlin"              # optional: of the quiet hours (default: the wearer's)
+
 Errors are one line that names the file, the line (for syntax errors and the table an error is
 in), the key, what is wrong and what to do; nothing else escapes :func:`load_config`. Values
 are checked for type and range: nudge times are 1 to 1440 minutes (nan and inf refused),
@@ -56,6 +67,11 @@ them on start where the store has none, and the store's values win from then on 
 sensor's height be estimated (0.53 x height); ``sensor_height_cm`` (5-250) gives it for any
 placement. With either, gait bouts get a walking speed and a shuffling share.
 
+A caregiver is told about a wearer's alerts only while the wearer shares the scope the alert
+needs with the caregiver's account (checked at each delivery, see
+:mod:`sensorhub.service.notifier`); ``notify`` URLs are apprise URLs, checked with apprise's own
+parser, and no message ever shows one unmasked (they hold passwords and tokens).
+
 A new file is created with mode 0600 (it may hold a database password); loading or appending
 to one that other users may read logs a warning that says how to make it private.
 
@@ -67,6 +83,7 @@ nudges, in file order.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -80,6 +97,7 @@ import tomli_w
 from firmware_protocols.profiles import DeviceProfile, get_profile
 from sensorhub.ble.drivers import StreamSettings
 from sensorhub.ble.session import DeviceBinding
+from sensorhub.channel_urls import mask_channel
 from sensorhub.errors import ConfigError
 from sensorhub.model import Placement
 from sensorhub.nudge import NudgeSettings
@@ -88,10 +106,13 @@ from sensorhub.wearer_settings import WearerSettings
 
 __all__ = [
     "DEFAULT_DB_URL",
+    "AlertDeliverySettings",
+    "CaregiverConfig",
     "DeviceConfig",
     "HubConfig",
     "WearerConfig",
     "append_device",
+    "caregiver_from_urls",
     "load_config",
     "parse_config",
     "settings_of",
@@ -105,6 +126,11 @@ _ADAPTER = re.compile(r"hci[0-9]{1,2}")
 _CONFIG_HOLDS: Final = "a database password and wearers' names"
 
 _HUB_KEYS: Final = frozenset({"db"})
+_ALERT_KEYS: Final = frozenset({"repeat_min", "escalate_after_min"})
+_CAREGIVER_KEYS: Final = frozenset({"username", "notify", "order", "quiet_hours", "timezone"})
+_CLOCK_RANGE = re.compile(r"([0-9]{1,2}):([0-9]{2}) *- *([0-9]{1,2}):([0-9]{2})")
+#: Escalation levels a hub may have (more would take hours to reach anyone).
+_ORDERS: Final = (1, 99)
 _WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges", "height_cm"})
 _DEVICE_KEYS: Final = frozenset(
     {
@@ -178,13 +204,43 @@ class DeviceConfig:
 
 
 @dataclass(frozen=True)
+class CaregiverConfig:
+    """A person told about alerts, through apprise URLs, in escalation ``order``."""
+
+    username: str
+    #: apprise URLs (they hold passwords and tokens: never shown, see ``channels``)
+    notify: tuple[str, ...] = field(repr=False)
+    #: 1 is told first; higher orders once the alert stays unacknowledged (escalation)
+    order: int = 1
+    #: local start and end of the caregiver's quiet hours (non-urgent alerts wait); None: none
+    quiet_hours: tuple[dt.time, dt.time] | None = None
+    #: time zone of the quiet hours; None: the wearer's
+    timezone: str | None = None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The notify URLs with their secrets masked, for logs and messages."""
+        return tuple(mask_channel(url) for url in self.notify)
+
+
+@dataclass(frozen=True)
+class AlertDeliverySettings:
+    """How often an unacknowledged alert is repeated and when it escalates (minutes)."""
+
+    repeat_min: float = 5.0
+    escalate_after_min: float = 10.0
+
+
+@dataclass(frozen=True)
 class HubConfig:
-    """A whole hub: where to store, whom to watch, which devices."""
+    """A whole hub: where to store, whom to watch, which devices, whom to alert."""
 
     db_url: str = DEFAULT_DB_URL
     wearers: tuple[WearerConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
     source: str = "<config>"
+    caregivers: tuple[CaregiverConfig, ...] = ()
+    alerts: AlertDeliverySettings = field(default_factory=AlertDeliverySettings)
 
     def wearer(self, wearer_id: str) -> WearerConfig:
         """The wearer with this id."""
@@ -430,12 +486,12 @@ def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
             f"{source}: not valid TOML: arrays or tables nested too deeply; fix the syntax there"
         ) from None
     where = _Where(source, text)
-    unknown = sorted(set(raw) - {"hub", "wearers", "devices"})
+    unknown = sorted(set(raw) - {"hub", "wearers", "devices", "alerts", "caregivers"})
     if unknown:
         raise where.error(
             ", ".join(_shown_key(t) for t in unknown),
             "unknown table",
-            "use [hub], [[wearers]] and [[devices]]",
+            "use [hub], [[wearers]], [[devices]], [alerts] and [[caregivers]]",
         )
     hub = where.table(raw.get("hub", {}), "hub", "[hub]", _HUB_KEYS, None)
     db_url = hub.text("db", "sqlite:///var/hub.db", default=DEFAULT_DB_URL)
@@ -471,7 +527,23 @@ def parse_config(text: str, *, source: str = "<config>") -> HubConfig:
                 where.line_of_table("devices", i),
             )
         seen.add(ident)
-    return HubConfig(db_url, tuple(wearers), tuple(devices), source)
+    alerts_table = where.table(raw.get("alerts", {}), "alerts", "[alerts]", _ALERT_KEYS, None)
+    alerts = _alert_delivery(alerts_table)
+    caregivers = [
+        _caregiver(c, i, where)
+        for i, c in enumerate(_array(raw.get("caregivers", []), "caregivers", where))
+    ]
+    usernames: set[str] = set()
+    for i, c in enumerate(caregivers):
+        if c.username in usernames:
+            raise where.error(
+                f"caregivers[{i}].username",
+                f"{_shown(c.username)} appears twice",
+                "list each caregiver once, with all their channels in one notify list",
+                where.line_of_table("caregivers", i),
+            )
+        usernames.add(c.username)
+    return HubConfig(db_url, tuple(wearers), tuple(devices), source, tuple(caregivers), alerts)
 
 
 def _array(value: Any, name: str, where: _Where) -> list[Any]:
@@ -640,6 +712,122 @@ def _choices(
     if listed:
         return (min(listed), max(listed)), f"use one of: {', '.join(f'{v:g}' for v in listed)}"
     return unlisted, f"write e.g. {example}"
+
+
+def _alert_delivery(table: _Table) -> AlertDeliverySettings:
+    kwargs: dict[str, float] = {}
+    for key, example in (("repeat_min", 5), ("escalate_after_min", 10)):
+        minutes = table.number(
+            key, _MINUTES, "a number of minutes", f"write e.g. {key} = {example}"
+        )
+        if minutes is not None:
+            kwargs[key] = minutes
+    return AlertDeliverySettings(**kwargs)
+
+
+def _caregiver(raw: Any, index: int, where: _Where) -> CaregiverConfig:
+    table = _entry(raw, "caregivers", index, _CAREGIVER_KEYS, where)
+    username = table.text("username", "ana")
+    notify = _notify_urls(table)
+    order = table.whole_number(
+        "order", _ORDERS, "a whole number", "write order = 1 for the first to be told, 2 next"
+    )
+    quiet_hours = None
+    text = table.optional_text("quiet_hours", "22:00-07:00")
+    if text is not None:
+        quiet_hours = _clock_range(text)
+        if quiet_hours is None:
+            raise table.error(
+                "quiet_hours",
+                f"{_shown(text)} is not a range of times of day",
+                'write quiet_hours = "22:00-07:00" for 22:00 to 07:00',
+            )
+    timezone = table.optional_text("timezone", "Europe/Berlin")
+    if timezone is not None:
+        _check_timezone(table, timezone)
+    return CaregiverConfig(username, notify, 1 if order is None else order, quiet_hours, timezone)
+
+
+def _clock_range(text: str) -> tuple[dt.time, dt.time] | None:
+    """``(start, end)`` of ``"22:00-07:00"``; None if it is not one (or start equals end)."""
+    match = _CLOCK_RANGE.fullmatch(text)
+    if match is None:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60) or (h1, m1) == (h2, m2):
+        return None
+    return dt.time(h1, m1), dt.time(h2, m2)
+
+
+def _check_timezone(table: _Table, timezone: str) -> None:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "Europe"
+        raise table.error(
+            "timezone",
+            f"unknown time zone {_shown(timezone)}",
+            'use an IANA name such as "Europe/Berlin" or "UTC"',
+        ) from None
+
+
+def _notify_urls(table: _Table) -> tuple[str, ...]:
+    """The caregiver's apprise URLs, each one apprise can use (shown masked in errors)."""
+    example = 'write e.g. notify = ["mailto://user:password@example.org"]'
+    value = table.values.get("notify")
+    if value is None:
+        raise table.error("notify", "missing", example)
+    if not isinstance(value, list) or not value:
+        raise table.error("notify", "must be a list of one or more notification URLs", example)
+    urls: list[str] = []
+    for i, url in enumerate(value):
+        key = f"notify[{i}]"
+        if not isinstance(url, str) or not url.strip():
+            raise table.error(key, "is not a notification URL", example)
+        if url != url.strip() or not url.isprintable():
+            raise table.error(
+                key,
+                f"{mask_channel(url)!r} has whitespace or a control character in it",
+                "retype the URL on one line, with no spaces around it",
+            )
+        if not _apprise_understands(url):
+            raise table.error(
+                key,
+                f"{mask_channel(url)!r} is not a notification URL apprise can use",
+                'check its scheme and parts, e.g. "mailto://user:password@example.org" or '
+                '"ntfys://ntfy.sh/TOPIC" (https://github.com/caronc/apprise/wiki)',
+            )
+        if url in urls:
+            raise table.error(key, f"{mask_channel(url)!r} is listed twice", "remove one")
+        urls.append(url)
+    return tuple(urls)
+
+
+def caregiver_from_urls(username: str, urls: Sequence[str], *, option: str) -> CaregiverConfig:
+    """A caregiver told first, through ``urls`` (e.g. ``run --simulate ... --notify URL``).
+
+    Raises
+    ------
+    ConfigError
+        If a URL is not one apprise can use; the message names ``option`` and shows the URL
+        masked.
+    """
+    for url in urls:
+        if not _apprise_understands(url):
+            raise ConfigError(
+                f"{option} {mask_channel(url)!r}: not a notification URL apprise can use; check "
+                'its scheme and parts, e.g. "json://127.0.0.1:8080/alerts" or '
+                '"mailto://user:password@example.org" (https://github.com/caronc/apprise/wiki)'
+            )
+    return CaregiverConfig(username, tuple(dict.fromkeys(urls)), order=1)
+
+
+def _apprise_understands(url: str) -> bool:
+    import apprise  # 0.3 s to import: only for files that name caregivers
+
+    try:
+        return apprise.Apprise.instantiate(url) is not None
+    except Exception:  # a plugin that chokes on odd input: not a URL it can use either
+        return False
 
 
 # --------------------------------------------------------------------------- writing

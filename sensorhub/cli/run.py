@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -20,9 +21,10 @@ import signal
 import sys
 from typing import Any
 
+from sensorhub.access import Role, Scope
 from sensorhub.ble.clock import SystemClock
 from sensorhub.ble.session import BleakBackend
-from sensorhub.config import load_config, simulated_config
+from sensorhub.config import caregiver_from_urls, load_config, simulated_config
 from sensorhub.errors import ConfigError
 from sensorhub.model import NS_PER_S
 from sensorhub.service import (
@@ -35,6 +37,9 @@ from sensorhub.service import (
 from sensorhub.store import Outbox, Store, outbox_path_for, redact_url
 
 SUMMARY_SCHEMA = "sensorhub.run-summary/1"
+#: The account ``--notify`` creates in a simulated run's database (if missing).
+SIM_CAREGIVER = "sim-caregiver"
+_SIM_SCOPES = frozenset({Scope.STATUS, Scope.FALLS})
 
 
 def add_parser(subparsers: Any) -> None:
@@ -55,6 +60,7 @@ def add_parser(subparsers: Any) -> None:
         "  sensorhub run --config hub.toml\n"
         "  sensorhub run --simulate office-day --devices 8 --speed 60 --db sqlite:///var/sim.db\n"
         "  sensorhub run --simulate gait-check --devices 2 --faults disconnects=5,corrupt=0.01\n"
+        "  sensorhub run --simulate fall-test --notify json://127.0.0.1:8080/alerts\n"
         "  sensorhub run --simulate list",
     )
     source = parser.add_mutually_exclusive_group(required=True)
@@ -108,6 +114,12 @@ def add_parser(subparsers: Any) -> None:
         "--outbox", metavar="FILE",
         help="the on-disk outbox records pass through on their way to the database (default: "
         "beside an SQLite database, else under var/); keep it with the database",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify", action="append", default=[], metavar="APPRISE_URL",
+        help=f"when simulating: tell a caregiver ({SIM_CAREGIVER!r}, created in the run's "
+        "database with a share of status and falls of every simulated wearer) about alerts "
+        "through this apprise URL (repeatable: mailto://, ntfys://, json://...)",
     )  # fmt: skip
     parser.set_defaults(run=run)
 
@@ -168,6 +180,26 @@ async def _kill_at(fleet: Any, at_s: float, speed: float) -> None:
     print(f"sensorhub run: --kill-at {at_s / 60:g}: killing the hub (SIGKILL)", file=sys.stderr)
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _ensure_sim_caregiver(store: Store, wearer_ids: list[str]) -> None:
+    """The ``--notify`` caregiver's account, sharing status and falls of every wearer."""
+    actor = "sensorhub run --simulate"
+    if store.accounts.user(SIM_CAREGIVER) is None:
+        store.accounts.add_user(
+            SIM_CAREGIVER, Role.CAREGIVER, actor=actor, display_name="Caregiver (--notify)"
+        )
+    now = dt.datetime.now(dt.UTC)
+    shared = {
+        s.wearer_id
+        for s in store.accounts.shares(active_only=True)
+        if s.grantee == SIM_CAREGIVER and s.scopes >= _SIM_SCOPES and s.active_at(now)
+    }
+    for wearer_id in wearer_ids:
+        if wearer_id not in shared:
+            store.accounts.grant_share(
+                wearer_id, SIM_CAREGIVER, _SIM_SCOPES, actor=actor, basis="simulated run (--notify)"
+            )
 
 
 def _stored_scenario_time(
@@ -252,6 +284,14 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
         store.close()
         raise ConfigError(str(exc)) from None
     config = simulated_config([(d.binding, d.settings) for d in fleet.devices], db_url)
+    if args.notify:
+        try:
+            caregiver = caregiver_from_urls(SIM_CAREGIVER, args.notify, option="--notify")
+        except ConfigError:
+            outbox.close()
+            store.close()
+            raise
+        config = dataclasses.replace(config, caregivers=(caregiver,))
     if start_at_s:
         print(
             f"sensorhub run: continuing the simulated day at {start_at_s / 60:.1f} min, where "
@@ -272,6 +312,8 @@ async def _simulate(args: argparse.Namespace) -> dict[str, Any]:
                 max_backoff_s=1.0,
                 stall_timeout_s=2.0,
             )
+            if args.notify:
+                _ensure_sim_caregiver(store, [w.id for w in config.wearers])
             duration_s = args.duration if args.duration is not None else scenario.duration_s
             print(
                 f"sensorhub run: {len(profiles)} emulated device(s) ({', '.join(profiles)}), "

@@ -7,6 +7,7 @@ The hub's runtime, one class per responsibility:
 ``wearer.WearerRuntime``  one wearer's pipeline, step tracker, walking-bout arbiter, nudge engine
 ``writer.WriteOutbox``    durable writes: records into the on-disk outbox, drained to the database
 ``dispatcher.NudgeDispatcher``  delivers decided nudges with a timeout, outside the wearer's lock
+``notifier.AlertNotifier``  tells caregivers about open alerts (apprise), repeats, escalates
 ``hub.Hub``               runs the sessions (each supervised), drainer and health in a TaskGroup
 ========================  =====================================================================
 
@@ -24,11 +25,13 @@ from sensorhub.service.hub import (
     storage_summary,
     until_stopped,
 )
+from sensorhub.service.notifier import AlertNotifier
 from sensorhub.service.roles import WearerDevices, assign_roles
 from sensorhub.service.wearer import WearerRuntime
 from sensorhub.service.writer import WriteOutbox, WriteStats
 
 __all__ = [
+    "AlertNotifier",
     "Hub",
     "NudgeDispatcher",
     "WearerDevices",

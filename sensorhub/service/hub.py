@@ -11,8 +11,8 @@ wearer's "Snooze" on the dashboard holds the next nudge of that bout until the s
 
 Failure isolation: nothing one device does stops another. Each session runs under a
 supervisor that logs and restarts it (with capped backoff) if it ever ends with an error; the
-write path and the dispatcher never raise into the TaskGroup; device health is written as
-snapshots through the outbox like everything else.
+write path, the dispatcher and the alert notifier never raise into the TaskGroup; device health
+is written as snapshots through the outbox like everything else.
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ from sensorhub.config import HubConfig
 from sensorhub.errors import StorageError
 from sensorhub.model import NS_PER_S
 from sensorhub.service.dispatcher import NudgeDispatcher
+from sensorhub.service.notifier import AlertNotifier
 from sensorhub.service.roles import WearerDevices, assign_roles
 from sensorhub.service.wearer import RESUME_NUDGES_NS, WearerRuntime
 from sensorhub.service.writer import WriteOutbox, WriteStats
 from sensorhub.store import DeviceRecord, LiveRecord, NudgeRecord, Outbox, Repository, utc_from_ns
+from sensorhub.store.alert_delivery import AlertDeliveryStore
 from sensorhub.wearer_settings import WearerSettings, WearerSettingsError
 
 __all__ = [
@@ -66,6 +68,8 @@ class Hub:
     #: the store the wearers' settings and answers are followed in (None: not followed)
     repository: Repository | None = None
     config: HubConfig | None = None
+    #: tells caregivers about open alerts (None when the config names no caregiver)
+    notifier: AlertNotifier | None = None
 
     async def run(self, *, health_interval_s: float = 2.0) -> WriteStats:
         """Collect until cancelled; then flush every wearer and write what the database takes.
@@ -79,6 +83,8 @@ class Hub:
                 group.create_task(self.writer.run(), name="outbox drainer")
                 group.create_task(self._report_health(health_interval_s), name="device health")
                 group.create_task(self._follow_store(health_interval_s), name="wearer answers")
+                if self.notifier is not None:
+                    group.create_task(self.notifier.run(), name="alert notifier")
         finally:
             await self.shutdown()
         return self.writer.stats
@@ -88,6 +94,8 @@ class Hub:
         for runtime in self.runtimes:
             await runtime.finish()
         await self.dispatcher.finish()
+        if self.notifier is not None:
+            await self.notifier.finish()
         await self.writer.put(self.health_records())
         await self.writer.finish()
 
@@ -264,6 +272,7 @@ def build_hub(
     clock: Clock,
     timing: StreamTiming | None = None,
     nudge_timeout_s: float = 10.0,
+    alert_options: dict[str, Any] | None = None,
     **session_options: Any,
 ) -> Hub:
     """Sessions, runtimes, write path and dispatcher for a hub config.
@@ -271,7 +280,9 @@ def build_hub(
     Records a previous run left in the outbox are written first (if the database takes
     them), so that every wearer resumes from the newest stored state. The roles of each
     device (motion, steps, nudge) come from :func:`~sensorhub.service.roles.assign_roles`.
-    ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff).
+    ``session_options`` go to every :class:`DeviceSession` (timeouts, backoff);
+    ``alert_options`` to the :class:`~sensorhub.service.notifier.AlertNotifier` (poll, timeout),
+    which runs when the config names caregivers.
     """
     writer = WriteOutbox(outbox, repository)
     dispatcher = NudgeDispatcher(writer, timeout_s=nudge_timeout_s)
@@ -305,7 +316,16 @@ def build_hub(
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)
         sessions.extend(by_device.values())
         runtime.nudge_targets = [by_device[id(d)] for d in roles.nudge]
-    return Hub(sessions, runtimes, writer, dispatcher, repository, config)
+    notifier = None
+    if config.caregivers:
+        notifier = AlertNotifier(
+            AlertDeliveryStore.of(repository),
+            config.caregivers,
+            config.alerts,
+            clock=clock,
+            **(alert_options or {}),
+        )
+    return Hub(sessions, runtimes, writer, dispatcher, repository, config, notifier)
 
 
 def _sessions_of(

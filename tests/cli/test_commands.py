@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
+from sensorhub.access import Scope
 from sensorhub.cli import main
 from sensorhub.config import load_config
 from sensorhub.sim.faults import FaultSpec
 from sensorhub.sim.virtual_time import run_virtual
+from sensorhub.store import Store
+from tests.support.alerts import HttpEndpoint, insert_alert
 
 
 def test_devices_add_command_writes_a_new_config(
@@ -69,3 +73,30 @@ def test_run_lists_scenarios_and_documents_the_fault_spec(
     assert "disconnects=N" in capsys.readouterr().out
     with pytest.raises(ValueError, match="bad fault 'disconects=5': use key=value with keys"):
         FaultSpec.parse("disconects=5")
+
+
+def test_run_simulate_notify_tells_a_caregiver_it_creates_through_the_given_channel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--notify URL`` adds the caregiver ``sim-caregiver`` (account and share of status and
+    falls of every simulated wearer) and delivers an open alert of the run's wearer to URL."""
+    monkeypatch.setattr(asyncio, "run", run_virtual)
+    db = f"sqlite:///{tmp_path / 'sim.db'}"
+    store = Store.open(db)
+    store.repository.ensure_wearer("sim-wearer-1", "sim-wearer-1")
+    today = dt.datetime.now(dt.UTC).date()
+    eight = dt.datetime(today.year, today.month, today.day, 8, tzinfo=dt.UTC)
+    insert_alert(store, "sim-wearer-1", opened_at=eight, reason="Possible fall at 08:00.")
+    argv = ["run", "--simulate", "gait-check", "--profiles", "open-imu", "--speed", "60"]
+    with HttpEndpoint() as hook:
+        assert main([*argv, "--duration", "10", "--db", db, "--notify", hook.url()]) == 0
+    capsys.readouterr()
+    assert [r.title for r in hook.received] == ["Possible fall: sim-wearer-1"]
+    (share,) = store.accounts.shares("sim-wearer-1", active_only=True)
+    assert (share.grantee, share.scopes) == ("sim-caregiver", {Scope.STATUS, Scope.FALLS})
+    store.close()
+
+    assert main([*argv, "--duration", "1", "--db", db, "--notify", "bogus://s3cret/path"]) != 0
+    error = capsys.readouterr().err
+    assert "--notify 'bogus://***/***': not a notification URL apprise can use" in error
+    assert "s3cret" not in error
