@@ -77,6 +77,14 @@ def _data(store: Store, wearer: str, message: str, now_ns: int) -> None:
     store.repository.upsert_device(device)
 
 
+def _day_safe_now() -> dt.datetime:
+    """Now, or just before midnight when today (UTC) is younger than the seeded hour of data:
+    the pages count "today" on the device clock, and the seed must not straddle midnight."""
+    now = dt.datetime.now(dt.UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now if now - midnight > dt.timedelta(minutes=75) else midnight - dt.timedelta(seconds=1)
+
+
 def seed_care_home(store: Store, *, now: dt.datetime | None = None) -> CareHome:
     """Wearers ada (shared with carer), bea (shared with no one), two Marias; accounts.
 
@@ -84,7 +92,7 @@ def seed_care_home(store: Store, *, now: dt.datetime | None = None) -> CareHome:
     password), ``physio`` (clinician: gait of maria-1, no password), ``admin`` (password).
     """
     home = CareHome()
-    now_ns = ns_from_utc(now or dt.datetime.now(dt.UTC))
+    now_ns = ns_from_utc(now or _day_safe_now())
     for wid, name, message in (
         (home.shared_wearer, home.shared_name, home.shared_message),
         (home.unshared_wearer, home.unshared_name, home.unshared_message),
