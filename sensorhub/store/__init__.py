@@ -22,6 +22,7 @@ from sensorhub.store.accounts import (
     AuditEntry,
     LoginRefusedError,
     ShareView,
+    UnknownAlertError,
     UserView,
 )
 from sensorhub.store.database import (
@@ -34,6 +35,8 @@ from sensorhub.store.database import (
 )
 from sensorhub.store.outbox import Outbox, OutboxEntry, outbox_path_for
 from sensorhub.store.queries import (
+    AlertDeliveryView,
+    AlertView,
     DeviceView,
     EpochView,
     EventView,
@@ -43,6 +46,7 @@ from sensorhub.store.queries import (
     WearerView,
 )
 from sensorhub.store.records import (
+    AlertRecord,
     DeviceRecord,
     LiveRecord,
     NudgeRecord,
@@ -123,6 +127,9 @@ __all__ = [
     "DEFAULT_DB_URL",
     "Accounts",
     "Action",
+    "AlertDeliveryView",
+    "AlertRecord",
+    "AlertView",
     "AuditEntry",
     "DeviceRecord",
     "DeviceView",
@@ -140,6 +147,7 @@ __all__ = [
     "Repository",
     "ShareView",
     "Store",
+    "UnknownAlertError",
     "UserView",
     "WearerRecords",
     "WearerView",

@@ -27,6 +27,7 @@ from sensorhub.model import (
 )
 
 __all__ = [
+    "AlertRecord",
     "DeviceRecord",
     "LiveRecord",
     "NudgeRecord",
@@ -66,6 +67,41 @@ class NudgeRecord:
     delivery: str
     exercise_id: str | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One transition of a caregiver alert (see :mod:`sensorhub.alerts`), upserted by ``id``.
+
+    The store never moves an alert backwards: a record whose state is not ahead of the
+    stored one (pending < open < acknowledged/resolved/cancelled) changes nothing, so a
+    replay, or a transition the rules decided after a caregiver acknowledged or the wearer
+    cancelled, leaves the stored alert as it is.
+
+    Attributes
+    ----------
+    updated_ns
+        UTC (the hub's clock) of this transition; the first record of an alert also sets
+        its ``opened_at``.
+    cause_ns
+        The device clock's time of the cause (``opened_device_at``).
+    cancel_until_ns
+        End of the wearer's window to cancel (possible falls).
+    subject
+        The device or gait metric the alert is about ("" when none; kept in the evidence).
+    """
+
+    id: uuid.UUID
+    wearer_id: str
+    kind: str
+    severity: str
+    state: str
+    reason: str
+    updated_ns: int
+    cause_ns: int | None = None
+    cancel_until_ns: int | None = None
+    subject: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +147,7 @@ class WearerRecords:
 
 
 #: What the outbox carries.
-Record = WearerRecords | NudgeRecord | DeviceRecord | LiveRecord
+Record = WearerRecords | NudgeRecord | DeviceRecord | LiveRecord | AlertRecord
 
 _EVENT_TYPES: Final[Mapping[str, type[Any]]] = {
     cls.kind: cls for cls in (StaticBout, PostureSegment, GaitBout, Fall, NonWear)
@@ -233,6 +269,21 @@ def record_to_json(record: Record) -> dict[str, Any]:
             "exercise_id": record.exercise_id,
             "id": str(record.id),
         }
+    if isinstance(record, AlertRecord):
+        return {
+            "type": "alert",
+            "id": str(record.id),
+            "wearer_id": record.wearer_id,
+            "kind": record.kind,
+            "severity": record.severity,
+            "state": record.state,
+            "reason": record.reason,
+            "updated_ns": record.updated_ns,
+            "cause_ns": record.cause_ns,
+            "cancel_until_ns": record.cancel_until_ns,
+            "subject": record.subject,
+            "evidence": record.evidence,
+        }
     if isinstance(record, DeviceRecord):
         return {
             "type": "device",
@@ -278,6 +329,9 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
             return NudgeRecord(**fields)
         if kind == "device":
             return DeviceRecord(**fields)
+        if kind == "alert":
+            fields["id"] = uuid.UUID(fields["id"])
+            return AlertRecord(**fields)
         if kind == "live":
             return LiveRecord(
                 fields["wearer_id"],
