@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sensorhub.alerts import DeviceStatus, state_rank
 from sensorhub.ble.clock import Clock
 from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.ble.session import BleakBackend, DeviceSession
@@ -32,7 +33,15 @@ from sensorhub.service.dispatcher import NudgeDispatcher
 from sensorhub.service.roles import WearerDevices, assign_roles
 from sensorhub.service.wearer import RESUME_NUDGES_NS, WearerRuntime
 from sensorhub.service.writer import WriteOutbox, WriteStats
-from sensorhub.store import DeviceRecord, LiveRecord, NudgeRecord, Outbox, Repository, utc_from_ns
+from sensorhub.store import (
+    AlertRecord,
+    DeviceRecord,
+    LiveRecord,
+    NudgeRecord,
+    Outbox,
+    Repository,
+    utc_from_ns,
+)
 
 __all__ = [
     "Hub",
@@ -55,6 +64,8 @@ class Hub:
     runtimes: list[WearerRuntime]
     writer: WriteOutbox
     dispatcher: NudgeDispatcher
+    #: the hub's clock (device health and alert times); None: the system's
+    clock: Clock | None = None
 
     async def run(self, *, health_interval_s: float = 2.0) -> WriteStats:
         """Collect until cancelled; then flush every wearer and write what the database takes.
@@ -83,6 +94,33 @@ class Hub:
         while True:
             await asyncio.sleep(interval_s)
             await self.writer.put(self.health_records())
+            await self.check_alerts()
+
+    def utc_now_ns(self) -> int:
+        """Now on the hub's clock (UTC ns)."""
+        if self.clock is None:
+            return time.time_ns()
+        return self.clock.utc_from_monotonic(self.clock.monotonic_ns())
+
+    async def check_alerts(self) -> None:
+        """Device-health alerts of every wearer at the hub's time (and fall windows that no
+        data closed); an error is logged, never raised into the hub."""
+        now = self.utc_now_ns()
+        for runtime in self.runtimes:
+            devices = [
+                DeviceStatus(
+                    address=s.health.address or s.binding.address or s.binding.label,
+                    name=s.binding.label,
+                    last_seen_ns=s.health.last_seen_utc_ns,
+                    battery_pct=s.health.battery_pct,
+                )
+                for s in self.sessions
+                if s.binding.wearer_id == runtime.wearer_id
+            ]
+            try:
+                await runtime.check_health(devices, now)
+            except Exception:
+                _LOGGER.exception("%s: checking the device alerts failed", runtime.wearer_id)
 
     def health_records(self) -> list[DeviceRecord]:
         """Device health snapshots (devices seen at least once)."""
@@ -182,6 +220,24 @@ def _resume_state(
     return live, nudges
 
 
+def _resume_alerts(
+    wearer_id: str, repository: Repository, in_outbox: list[AlertRecord], since_ns: int
+) -> list[AlertRecord]:
+    """The wearer's alerts to continue: pending or open ones and recent gait changes, from
+    the database and from the outbox (newer), the furthest state of each."""
+    stored: list[AlertRecord] = []
+    try:
+        stored = repository.alerts_to_resume(wearer_id, gait_since_ns=since_ns)
+    except StorageError as exc:
+        _LOGGER.warning("%s: cannot read the open alerts (%s)", wearer_id, exc)
+    latest: dict[object, AlertRecord] = {}
+    for record in [*stored, *(a for a in in_outbox if a.wearer_id == wearer_id)]:
+        held = latest.get(record.id)
+        if held is None or state_rank(record.state) >= state_rank(held.state):
+            latest[record.id] = record
+    return list(latest.values())
+
+
 def build_hub(
     config: HubConfig,
     repository: Repository,
@@ -214,14 +270,29 @@ def build_hub(
     sessions: list[DeviceSession] = []
     runtimes: list[WearerRuntime] = []
     in_outbox = outbox.live_states()  # read once, not once per wearer
+    alerts_in_outbox = outbox.queued_alerts()
+
+    def hub_utc_ns() -> int:
+        return clock.utc_from_monotonic(clock.monotonic_ns())
+
+    gait_since_ns = hub_utc_ns() - 8 * 86400 * NS_PER_S  # gait alerts: at most weekly
     for roles in assign_roles(config):
         live, nudges = _resume_state(roles.wearer.id, repository, in_outbox.get(roles.wearer.id))
-        runtime = WearerRuntime(roles, writer, dispatcher.submit, resume=live, recent_nudges=nudges)
+        alerts = _resume_alerts(roles.wearer.id, repository, alerts_in_outbox, gait_since_ns)
+        runtime = WearerRuntime(
+            roles,
+            writer,
+            dispatcher.submit,
+            resume=live,
+            recent_nudges=nudges,
+            active_alerts=alerts,
+            utc_now_ns=hub_utc_ns,
+        )
         runtimes.append(runtime)
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)
         sessions.extend(by_device.values())
         runtime.nudge_targets = [by_device[id(d)] for d in roles.nudge]
-    return Hub(sessions, runtimes, writer, dispatcher)
+    return Hub(sessions, runtimes, writer, dispatcher, clock)
 
 
 def _sessions_of(

@@ -12,6 +12,13 @@ A restarted hub resumes the wearer from the stored live state: the bout in progr
 from its stored start if the wearer is still in the same position, and the nudge engine knows
 the nudges already sent (none is sent twice).
 
+Caregiver alerts: after each block the runtime gives the pipeline's output to the wearer's
+:class:`~sensorhub.alerts.AlertRules` (device clock) and writes the transitions it decides
+through the same outbox; the hub's health loop calls :meth:`WearerRuntime.check_health` with
+the devices' health (hub's clock), and the wearer's gait is reviewed against their baseline
+once a day (the first block of each local day). A restarted hub passes the alerts that were
+pending or open (``active_alerts``): they go on where they were, none is raised twice.
+
 Step-only epochs (a foot pod, a band's step counter) are stored only for wearers without an
 IMU: epochs are upserted by (wearer, minute), and an IMU's epoch is never overwritten by a
 step-only one; their ``enmo_mg`` is stored as NULL.
@@ -20,22 +27,64 @@ step-only one; their ``enmo_mg`` is stored as NULL.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from sensorhub.alerts import (
+    Alert,
+    AlertKind,
+    AlertRules,
+    AlertSettings,
+    AlertState,
+    DeviceStatus,
+    Observation,
+)
 from sensorhub.ble.streams import StepData
+from sensorhub.detect.baseline import daily_gait
 from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
-from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock
+from sensorhub.errors import StorageError
+from sensorhub.model import NS_PER_S, EpochSummary, Event, Fall, GaitBout, Posture, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline, PipelineSettings
 from sensorhub.service.dispatcher import NudgeTarget, Submit
 from sensorhub.service.roles import WearerDevices
 from sensorhub.service.writer import WriteOutbox
-from sensorhub.store import LiveRecord, NudgeRecord, Record, WearerRecords, nudge_id
+from sensorhub.store import (
+    AlertRecord,
+    LiveRecord,
+    NudgeRecord,
+    Record,
+    WearerRecords,
+    nudge_id,
+)
 
-__all__ = ["WearerRuntime"]
+__all__ = ["GAIT_HISTORY_DAYS", "WearerRuntime", "alert_from_record"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Days of gait history the daily review reads (the flagger's 28-day baseline and 7 recent).
+GAIT_HISTORY_DAYS = 36
+
+
+def alert_from_record(record: AlertRecord) -> Alert:
+    """The rules' view of a stored alert (to resume it)."""
+    cause = record.cause_ns if record.cause_ns is not None else record.updated_ns
+    return Alert(
+        id=record.id,
+        wearer_id=record.wearer_id,
+        kind=AlertKind(record.kind),
+        state=AlertState(record.state),
+        reason=record.reason,
+        cause_ns=cause,
+        at_ns=record.updated_ns,
+        subject=record.subject,
+        cancel_until_ns=record.cancel_until_ns,
+        evidence=dict(record.evidence),
+    )
 
 
 class WearerRuntime:
@@ -57,6 +106,12 @@ class WearerRuntime:
         The wearer's stored live state, to continue its bout in progress after a restart.
     recent_nudges
         The wearer's stored nudges of the hour before ``resume``.
+    alert_settings
+        The wearer's alert settings (default: the defaults in the wearer's time zone).
+    active_alerts
+        The wearer's alerts still pending or open, and recent gait-change alerts (restart).
+    utc_now_ns
+        The hub's clock (UTC ns): when an alert transition is stored as decided.
     """
 
     def __init__(
@@ -69,6 +124,9 @@ class WearerRuntime:
         live_interval_s: float = 0.5,
         resume: LiveRecord | None = None,
         recent_nudges: Sequence[NudgeRecord] = (),
+        alert_settings: AlertSettings | None = None,
+        active_alerts: Sequence[AlertRecord] = (),
+        utc_now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.devices = devices
         self.wearer_id = devices.wearer.id
@@ -101,6 +159,15 @@ class WearerRuntime:
         self._last_live_write = -math.inf
         self._last_device_ns = 0
         self._lock = asyncio.Lock()
+        self.alerts = AlertRules(
+            self.wearer_id,
+            name=devices.wearer.name,
+            settings=alert_settings or AlertSettings(timezone=devices.wearer.timezone),
+            active=[alert_from_record(r) for r in active_alerts],
+        )
+        self._utc_now_ns = utc_now_ns
+        self._gait_reviewed: dt.date | None = None
+        self._last_steps_total: int | None = None
 
     async def on_block(self, block: SampleBlock) -> None:
         """Fold one block of the motion device in: detect, store, decide on nudges."""
@@ -121,6 +188,17 @@ class WearerRuntime:
             nudge = None if decision is None else self._nudge_record(decision, block.end_ns)
             if nudge is not None:
                 records.append(nudge)
+            live = out.live
+            observation = Observation(
+                now_ns=block.end_ns,
+                falls=[e for e in out.events if isinstance(e, Fall)],
+                posture=live.posture,
+                worn=live.worn,
+                nonwear_since_ns=live.nonwear_since_ns,
+                walking=live.posture is Posture.WALKING,
+            )
+            records += self._alert_records(self.alerts.observe(observation).alerts_)
+            records += await self._review_gait(block.end_ns)
             if time.monotonic() - self._last_live_write >= self._live_interval_s:
                 records.append(self.live_record())
                 self._last_live_write = time.monotonic()
@@ -159,9 +237,70 @@ class WearerRuntime:
                 if data.steps_total is None:
                     return
                 tracker.update([data.t_ns], [data.steps_total])
-            records = self._wearer_records(*self._step_output(tracker))
-            if records is not None:
-                await self._writer.put([records])
+            records: list[Record] = []
+            stored = self._wearer_records(*self._step_output(tracker))
+            if stored is not None:
+                records.append(stored)
+            if not self.has_imu:  # with an IMU, its posture says when the wearer walks
+                walking = self._steps_walking(data)
+                observation = Observation(now_ns=data.t_ns, walking=walking)
+                records += self._alert_records(self.alerts.observe(observation).alerts_)
+            await self._writer.put(records)
+
+    def _steps_walking(self, data: StepData) -> bool:
+        if data.cadence_spm is not None:
+            return data.cadence_spm > 0
+        total = data.steps_total
+        previous, self._last_steps_total = self._last_steps_total, total
+        return total is not None and previous is not None and total != previous
+
+    async def check_health(self, devices: Sequence[DeviceStatus], now_ns: int) -> None:
+        """Judge the wearer's devices' health at ``now_ns`` (the hub's clock); store alerts."""
+        async with self._lock:
+            records = self._alert_records(self.alerts.check_devices(devices, now_ns).alerts_)
+            await self._writer.put(records)
+
+    def _alert_records(self, alerts: Sequence[Alert]) -> list[Record]:
+        if not alerts:
+            return []
+        now = self._utc_now_ns()
+        return [
+            AlertRecord(
+                id=a.id,
+                wearer_id=a.wearer_id,
+                kind=str(a.kind),
+                severity=str(a.severity),
+                state=str(a.state),
+                reason=a.reason,
+                updated_ns=now,
+                cause_ns=a.cause_ns,
+                cancel_until_ns=a.cancel_until_ns,
+                subject=a.subject,
+                evidence=dict(a.evidence),
+            )
+            for a in alerts
+        ]
+
+    async def _review_gait(self, now_ns: int) -> list[Record]:
+        """Once a local day: the wearer's gait of the days before against their baseline."""
+        settings = self.alerts.settings
+        today = settings.local(now_ns).date()
+        if self._gait_reviewed == today:
+            return []
+        self._gait_reviewed = today
+        since_ns = now_ns - GAIT_HISTORY_DAYS * 86400 * NS_PER_S
+        try:
+            bouts, epochs = await asyncio.to_thread(
+                self._writer.repository.gait_history, self.wearer_id, since_ns
+            )
+        except StorageError as exc:
+            _LOGGER.warning("%s: gait not reviewed today (%s)", self.wearer_id, exc)
+            return []
+        offset = settings.local(now_ns).utcoffset()
+        offset_s = 0 if offset is None else int(offset.total_seconds())
+        days = daily_gait(bouts, epochs, utc_offset_s=offset_s)
+        yesterday = today - dt.timedelta(days=1)
+        return self._alert_records(self.alerts.review_gait(days, today=yesterday).alerts_)
 
     def _imu_events(self, events: Sequence[Event]) -> list[Event]:
         gait = [e for e in events if isinstance(e, GaitBout)]
