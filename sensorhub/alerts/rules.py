@@ -1,17 +1,18 @@
 """The alert rules of one wearer: pipeline output and device health in, alert transitions out.
 
 :class:`AlertRules` is fed, on the device clock, with what the wearer's pipeline found after
-each block (:class:`Observation`: falls, posture, wear, walking), on the hub's clock with the
+each block (:class:`Observation`: falls, posture, wear, steps), on the hub's clock with the
 health of the wearer's devices (:class:`DeviceStatus`), and once a day with the wearer's
 daily gait summaries. Each call leaves the transitions it decided in ``alerts_``
 (:class:`~sensorhub.alerts.kinds.Alert`); the caller stores them. Pure: no I/O, no clock of
 its own, so the same data always gives the same alerts with the same ids.
 
 * **possible_fall** (urgent): a fall event opens a *pending* alert whose cancel window ends
-  ``fall_cancel_s`` after the impact. Walking seen after the impact and before the window's
-  end cancels it ("cancelled": nobody is told); otherwise it *opens* once the data up to the
-  window's end has been analysed (``analysis_lag_s`` later). If the band sends nothing more,
-  it opens on the hub's clock ``no_data_grace_s`` after the window's end.
+  ``fall_cancel_s`` after the impact. Walking after the impact and before the window's end
+  (``cancel_steps`` steps) cancels it ("cancelled": nobody is told); otherwise it *opens*
+  once the data up to the window's end has been analysed (``analysis_lag_s`` later). If the
+  band sends nothing more, it opens on the hub's clock ``no_data_grace_s`` after the window's
+  end.
 * **long_inactivity** (warning): no walking for ``inactivity_s`` of the wearer's daytime while
   the band is worn; resolved by the next walk. One alert per quiet period.
 * **band_not_worn** (warning): non-wear confirmed by the wear detector, lasting
@@ -59,8 +60,10 @@ class Observation:
         False while confirmed non-wear goes on (None: not known from this source).
     nonwear_since_ns
         Start of the confirmed non-wear (when ``worn`` is False).
-    walking
-        Whether the wearer was seen walking (the walking label, or steps of a step source).
+    steps_ns
+        Steps the block confirmed (initial contacts, device time), or for a step source
+        the time of each step counted. A walking label alone is not walking here: shifting
+        in a chair gets it for a second or two, steps it does not.
     """
 
     now_ns: int
@@ -68,7 +71,7 @@ class Observation:
     posture: Posture | None = None
     worn: bool | None = None
     nonwear_since_ns: int | None = None
-    walking: bool = False
+    steps_ns: Sequence[int] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class AlertRules:
         self._battery: dict[str, Alert] = {}
         self._gait_last_ns: dict[str, int] = {}
         self._quiet_from_ns: int | None = None
+        self._steps_after_fall = 0
         self._last_data_ns: int | None = None
         self._first_health_ns: int | None = None
         for alert in active:
@@ -236,7 +240,7 @@ class AlertRules:
         self._last_data_ns = now if self._last_data_ns is None else max(now, self._last_data_ns)
         for fall in obs.falls:
             self._raise_fall(fall, now)
-        self._decide_fall(now, obs.walking)
+        self._decide_fall(now, obs.steps_ns)
         self._judge_inactivity(obs)
         self._judge_wear(obs)
         return self
@@ -248,6 +252,7 @@ class AlertRules:
         ):
             return  # the same fall, or a second impact inside the window: one alert
         cancel_s = self.settings.fall_cancel_s
+        self._steps_after_fall = 0
         self._fall = self._new(
             AlertKind.POSSIBLE_FALL,
             AlertState.PENDING,
@@ -258,18 +263,22 @@ class AlertRules:
             cancel_until_ns=fall.start_ns + round(cancel_s * NS_PER_S),
             evidence={
                 "event_ids": [str(event_id(self.wearer_id, Fall.kind, fall.start_ns))],
+                "fall_at_ns": fall.start_ns,
                 "confidence": round(fall.confidence, 3),
             },
         )
 
-    def _decide_fall(self, now_ns: int, walking: bool) -> None:
+    def _decide_fall(self, now_ns: int, steps_ns: Sequence[int]) -> None:
         fall = self._fall
         if fall is None or fall.state is not AlertState.PENDING:
             return
         assert fall.cancel_until_ns is not None
+        self._steps_after_fall += sum(
+            1 for t in steps_ns if fall.cause_ns < t <= fall.cancel_until_ns
+        )
         lag = round(self.settings.analysis_lag_s * NS_PER_S)
-        seen_ns = now_ns - lag  # the analysed frames reach about this far
-        if walking and fall.cause_ns < seen_ns <= fall.cancel_until_ns:
+        seen_ns = now_ns - lag  # the analysis has decided the steps up to about here
+        if self._steps_after_fall >= self.settings.cancel_steps:
             self._fall = self._move(
                 fall,
                 AlertState.CANCELLED,
@@ -287,16 +296,17 @@ class AlertRules:
 
     def _judge_inactivity(self, obs: Observation) -> None:
         now = obs.now_ns
-        if obs.walking:
+        if obs.steps_ns:
+            walked = max(obs.steps_ns)
             if self._inactivity is not None:
                 self._move(
                     self._inactivity,
                     AlertState.RESOLVED,
-                    f"{self.name} walked again at {self._clock(now)}.",
+                    f"{self.name} walked again at {self._clock(walked)}.",
                     now,
                 )
                 self._inactivity = None
-            self._quiet_from_ns = now
+            self._quiet_from_ns = walked
             return
         if obs.worn is False:
             self._quiet_from_ns = None  # counted again from when the band is back on

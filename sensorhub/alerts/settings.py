@@ -21,6 +21,9 @@ class AlertSettings:
         before caregivers are told: 60 s. Apple Watch fall detection waits about a minute
         for a response before it calls emergency services (Apple, "Use Fall Detection with
         Apple Watch", support.apple.com/HT208944); DESIGN.md section 6 sets the same.
+    cancel_steps
+        Steps after the impact, within the window, that count as getting up and walking
+        (and cancel the alert): 6, about three strides across a room.
     inactivity_s
         Long inactivity: no walking for 3 h during the wearer's daytime while the band is
         worn (DESIGN.md section 6, "no movement for 3 h in the daytime"). Shifting in a chair
@@ -44,14 +47,15 @@ class AlertSettings:
         IANA name of the wearer's time zone.
     analysis_lag_s
         How long after the end of the cancel window a possible fall waits for the analysis
-        of the window's last seconds (the pipeline labels a frame a few seconds after it
-        was recorded) before it opens.
+        of the window's last seconds before it opens (the pipeline confirms a step about 5 s
+        after it).
     no_data_grace_s
         A pending fall opens on the hub's clock this long after its window ends when no data
         came to decide it (the band stopped sending after the fall).
     """
 
     fall_cancel_s: float = 60.0
+    cancel_steps: int = 6
     inactivity_s: float = 3 * 3600.0
     not_worn_s: float = 2 * 3600.0
     offline_s: float = 30 * 60.0
@@ -61,7 +65,7 @@ class AlertSettings:
     day_start_hour: int = 8
     day_end_hour: int = 21
     timezone: str = "UTC"
-    analysis_lag_s: float = 5.0
+    analysis_lag_s: float = 8.0
     no_data_grace_s: float = 30.0
 
     def __post_init__(self) -> None:

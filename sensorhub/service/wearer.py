@@ -47,7 +47,7 @@ from sensorhub.detect.baseline import daily_gait
 from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
 from sensorhub.errors import StorageError
-from sensorhub.model import NS_PER_S, EpochSummary, Event, Fall, GaitBout, Posture, SampleBlock
+from sensorhub.model import NS_PER_S, EpochSummary, Event, Fall, GaitBout, SampleBlock
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline, PipelineSettings
 from sensorhub.service.dispatcher import NudgeTarget, Submit
@@ -195,7 +195,7 @@ class WearerRuntime:
                 posture=live.posture,
                 worn=live.worn,
                 nonwear_since_ns=live.nonwear_since_ns,
-                walking=live.posture is Posture.WALKING,
+                steps_ns=out.steps_ns.tolist(),
             )
             records += self._alert_records(self.alerts.observe(observation).alerts_)
             records += await self._review_gait(block.end_ns)
@@ -242,8 +242,8 @@ class WearerRuntime:
             if stored is not None:
                 records.append(stored)
             if not self.has_imu:  # with an IMU, its posture says when the wearer walks
-                walking = self._steps_walking(data)
-                observation = Observation(now_ns=data.t_ns, walking=walking)
+                walked = [data.t_ns] if self._steps_walking(data) else []
+                observation = Observation(now_ns=data.t_ns, steps_ns=walked)
                 records += self._alert_records(self.alerts.observe(observation).alerts_)
             await self._writer.put(records)
 

@@ -49,8 +49,8 @@ def test_a_fall_without_getting_up_opens_when_the_window_and_its_analysis_end() 
     assert pending.cancel_until_ns == impact + 60 * S
     assert pending.id == alert_id("ada", "possible_fall", impact)
     assert pending.reason.startswith("Possible fall at 14:02")
-    lying = [worn(impact + k * S, posture=Posture.LYING) for k in range(10, 66)]
-    assert feed(rules, lying[:-1]) == []  # up to 64 s: the window's end is not analysed yet
+    lying = [worn(impact + k * S, posture=Posture.LYING) for k in range(10, 69)]
+    assert feed(rules, lying[:-1]) == []  # up to 67 s: the window's end is not analysed yet
     (opened,) = feed(rules, lying[-1:])
     assert opened.state is AlertState.OPEN
     assert opened.id == pending.id
@@ -62,9 +62,12 @@ def test_walking_within_the_window_cancels_the_fall() -> None:
     rules = AlertRules("ada", name="Ada")
     impact = at(14, 2)
     feed(rules, [worn(impact + 8 * S, falls=[Fall(impact, 0.9)], posture=Posture.LYING)])
-    # the walk before the fall, still in the analysis lag, does not count
-    assert feed(rules, [worn(impact + 3 * S, walking=True)]) == []
-    (cancelled,) = feed(rules, [worn(impact + 40 * S, posture=Posture.WALKING, walking=True)])
+    # steps of the walk before the fall, confirmed late, do not count; nor do two steps
+    before = [impact - k * S for k in range(1, 10)]
+    assert feed(rules, [worn(impact + 9 * S, steps_ns=before)]) == []
+    assert feed(rules, [worn(impact + 20 * S, steps_ns=[impact + 15 * S, impact + 16 * S])]) == []
+    walk = [impact + (30 + k) * S for k in range(4)]
+    (cancelled,) = feed(rules, [worn(impact + 40 * S, posture=Posture.WALKING, steps_ns=walk)])
     assert cancelled.state is AlertState.CANCELLED
     assert "got up and walked" in cancelled.reason
     assert feed(rules, [worn(impact + 90 * S, posture=Posture.LYING)]) == []
@@ -95,15 +98,16 @@ def test_a_pending_fall_resumed_after_a_restart_opens_once_on_the_hubs_clock_wit
 
 def test_three_hours_without_walking_in_the_daytime_alert_once_and_walking_resolves() -> None:
     rules = AlertRules("ada", name="Ada")
-    minutes = [worn(at(11, m), walking=(m == 0)) for m in range(3 * 60 + 30)]
+    minutes = [worn(at(11, m), steps_ns=[at(11)] if m == 0 else []) for m in range(3 * 60 + 30)]
     alerts = feed(rules, minutes)
     (opened,) = alerts
     assert opened.kind is AlertKind.LONG_INACTIVITY
     assert opened.at_ns == at(14, 0)
     assert opened.cause_ns == at(11, 0)
     assert "No walking seen since 11:00 (3 h)" in opened.reason
-    (resolved,) = feed(rules, [worn(at(14, 40), walking=True)])
+    (resolved,) = feed(rules, [worn(at(14, 40), steps_ns=[at(14, 39)])])
     assert (resolved.state, resolved.id) == (AlertState.RESOLVED, opened.id)
+    assert resolved.reason == "Ada walked again at 14:39."
 
 
 def test_inactivity_counts_only_the_daytime_and_only_while_worn() -> None:
