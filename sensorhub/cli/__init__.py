@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "devices",
     "devices_add",
     "db",
+    "alerts",
 )
 
 
