@@ -257,13 +257,15 @@ class WearerRuntime:
     async def check_health(self, devices: Sequence[DeviceStatus], now_ns: int) -> None:
         """Judge the wearer's devices' health at ``now_ns`` (the hub's clock); store alerts."""
         async with self._lock:
-            records = self._alert_records(self.alerts.check_devices(devices, now_ns).alerts_)
+            alerts = self.alerts.check_devices(devices, now_ns).alerts_
+            records = self._alert_records(alerts, now_ns)
             await self._writer.put(records)
 
-    def _alert_records(self, alerts: Sequence[Alert]) -> list[Record]:
+    def _alert_records(self, alerts: Sequence[Alert], now_ns: int | None = None) -> list[Record]:
+        """The records of alert transitions decided at ``now_ns`` (default: the hub's now)."""
         if not alerts:
             return []
-        now = self._utc_now_ns()
+        now = self._utc_now_ns() if now_ns is None else now_ns
         return [
             AlertRecord(
                 id=a.id,
