@@ -21,8 +21,9 @@ Signal model (chest placement; the trunk frame is x anterior, y left, z up when 
 * **Fidget**: a few irregular movements while seated (shifting, reaching: 0.6-2 s each,
   0.05-0.15 g, leaning a few degrees and back), deliberately not rhythmic like steps.
 * **Fall**: 0.4 s of partial free fall, a ~3 g impact, then lying still.
-* **Off**: the band taken off and put down on a table: a fixed orientation, no breathing, only
-  the sensor's noise.
+* **Off**: the band taken off and put down on a table: a fixed orientation, no breathing, and
+  the noise of a MEMS accelerometer at rest (``OFF_NOISE_MG``, 2 mg RMS per axis) instead of
+  the worn noise, which stands for the sensor and the body's tiny movements together.
 * **Sensor**: white noise (default 7 mg RMS per axis), a fixed offset of up to 5 mg per axis,
   and a fixed random mounting rotation of a few degrees applied to everything.
 
@@ -89,6 +90,10 @@ DEFAULT_CADENCE_SPM: Final[Mapping[str, float]] = MappingProxyType(
     {"walking": 105.0, "shuffle": 80.0}
 )
 _GAIT_ACTIVITIES: Final = frozenset(DEFAULT_CADENCE_SPM)
+
+#: Sensor noise (RMS per axis, mg) of a band lying on a table ("off"): a typical MEMS
+#: accelerometer at rest; the worn default is higher (it includes tremor, pulse, sway).
+OFF_NOISE_MG: Final = 2.0
 
 #: Noise stream blocks: noise is drawn per block from a generator keyed by the block index,
 #: so any chunking of the stream gives the same samples.
@@ -832,6 +837,12 @@ class MotionGenerator:
         self.offset_g: NDArray[np.float64] = rng.uniform(-0.005, 0.005, size=3)
         self._plans = self._plan_segments(rng)
         self._starts_s = np.array([plan.start_s for plan in self._plans])
+        # the band on a table: quieter noise (a last "off" segment goes on after the end)
+        self._off_bounds = [
+            (plan.start_s, plan.end_s if plan is not self._plans[-1] else math.inf)
+            for plan in self._plans
+            if plan.segment.activity == "off"
+        ]
         self._next_index = 0
         self._noise_cache: dict[int, NDArray[np.float64]] = {}
 
@@ -891,7 +902,13 @@ class MotionGenerator:
         t_s = indices / self.fs_hz
         body = self._body_signal(t_s)
         device = body @ self.mounting_rotation.T
-        return device + self.offset_g + self._noise(first_index, n)
+        noise = self._noise(first_index, n)
+        if self._off_bounds and self.noise_g > 0:
+            off = np.zeros(n, dtype=bool)
+            for start_s, end_s in self._off_bounds:
+                off |= (t_s >= start_s) & (t_s < end_s)
+            noise[off] *= min(1.0, OFF_NOISE_MG / 1000.0 / self.noise_g)
+        return device + self.offset_g + noise
 
     def reset(self) -> None:
         """Rewind the stream to the start of the scenario."""
