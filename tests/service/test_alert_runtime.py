@@ -171,3 +171,52 @@ def test_alerts_waiting_in_the_outbox_are_resumed_with_the_stored_ones(tmp_path:
         wearer(), WriteOutbox(outbox, store.repository), lambda *a: None, active_alerts=resumed
     )
     assert {a.kind for a in runtime.alerts.active} == {"battery_low", "possible_fall"}
+
+
+def test_the_daily_gait_review_alerts_a_cadence_drop_once_a_week(tmp_path: Path) -> None:
+    """28 days at 110 steps/min, then a week at 92: the first block of a day reviews the days
+    before it (one gait_change alert, worded for a physiotherapist); the next day's does not
+    repeat it."""
+    import datetime as dt
+
+    from sensorhub.model import EpochSummary, GaitBout, Posture
+
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.repository.ensure_wearer("w1", "Ada")
+    day0 = T0 - 36 * 86400 * NS_PER_S  # 08:00, 36 days ago
+    hour = 3600 * NS_PER_S
+    for day in range(35):
+        start = day0 + day * 86400 * NS_PER_S
+        cadence = 110.0 if day < 28 else 92.0
+        store.repository.save_events(
+            "w1",
+            [GaitBout(start + k * hour, start + k * hour + 60 * NS_PER_S, 100, cadence)
+             for k in (1, 4, 8)],
+        )  # fmt: skip
+        store.repository.save_epochs(
+            "w1", [EpochSummary(start + k * hour, 3600.0, Posture.SITTING, 20.0) for k in range(12)]
+        )
+    one = OneWearer(store, tmp_path / "outbox")
+    generator = MotionGenerator(SCENARIOS["e2e-short"], Placement.LOWER_BACK, fs_hz=FS)
+    acc = generator.next_samples(int(10 * FS))
+
+    def block(at_ns: int) -> SampleBlock:
+        t = at_ns + (np.arange(len(acc)) * (NS_PER_S / FS)).astype(np.int64)
+        return SampleBlock(t, acc, FS)
+
+    async def run() -> None:
+        await one.runtime.on_block(block(T0))
+        await one.runtime.on_block(block(T0 + 3600 * NS_PER_S))  # the same day: no review
+        await one.runtime.on_block(block(T0 + 86400 * NS_PER_S))  # the next day: no repeat
+        await one.writer.finish()
+
+    asyncio.run(run())
+    alerts = _alerts(store)
+    store.close()
+    (alert,) = alerts
+    assert (alert.kind, alert.severity, alert.state) == ("gait_change", "info", "open")
+    assert alert.evidence["subject"] == "cadence_drop"
+    assert "92 against 110 steps/min" in alert.reason
+    assert "physiotherapist" in alert.reason
+    review_day = dt.datetime.fromtimestamp((T0 - 86400 * NS_PER_S) / NS_PER_S, dt.UTC).date()
+    assert alert.opened_device_at.date() == review_day  # type: ignore[union-attr]
