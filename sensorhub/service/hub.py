@@ -109,7 +109,8 @@ class Hub:
         for runtime in self.runtimes:
             devices = [
                 DeviceStatus(
-                    address=s.health.address or s.binding.address or s.binding.label,
+                    # the configured identity, stable before and after the first connection
+                    address=s.binding.address or s.binding.label,
                     name=s.binding.label,
                     last_seen_ns=s.health.last_seen_utc_ns,
                     battery_pct=s.health.battery_pct,
