@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sensorhub.alerts import AlertState, state_rank
 from sensorhub.errors import StorageError
 from sensorhub.model import (
     CurrentBout,
@@ -475,19 +476,19 @@ def _upsert_nudge(session: Session, nudge: NudgeRecord) -> None:
     )
 
 
-#: Rank of each stored alert state: an upsert only moves an alert to a higher rank.
-_ALERT_RANK = {"pending": 0, "open": 1}
-_FINAL_ALERT_RANK = 2
+#: Rank of each stored alert state (sensorhub.alerts.state_rank): an upsert only moves an
+#: alert to a higher rank, so it never goes backwards and a final state stays.
+_ALERT_RANK = {str(state): state_rank(state) for state in AlertState}
 
 
 def _alert_rank(column: Any) -> Any:
-    return case(_ALERT_RANK, value=column, else_=_FINAL_ALERT_RANK)
+    return case(_ALERT_RANK, value=column, else_=max(_ALERT_RANK.values()))
 
 
 def _upsert_alert(session: Session, alert: AlertRecord) -> None:
     """Insert an alert, or move the stored one forward (never backwards: see AlertRecord)."""
     at = utc_from_ns(alert.updated_ns)
-    final = alert.state in ("resolved", "cancelled")
+    final = alert.state in (AlertState.RESOLVED, AlertState.CANCELLED)
     evidence = dict(alert.evidence)
     if alert.subject:
         evidence["subject"] = alert.subject
