@@ -128,6 +128,10 @@ class AlertRules:
     active
         The wearer's alerts that are still pending or open, and the recent gait-change
         alerts, as stored (a restarted hub): they are continued, never raised again.
+    quiet_since_ns, resumed_at_ns
+        A restarted hub: the start of the period without steps before the restart, and the
+        device time the stored state reached; the count goes on when the first new data
+        comes within ``resume_gap_s`` of it.
 
     Attributes
     ----------
@@ -142,6 +146,8 @@ class AlertRules:
         name: str | None = None,
         settings: AlertSettings | None = None,
         active: Iterable[Alert] = (),
+        quiet_since_ns: int | None = None,
+        resumed_at_ns: int | None = None,
     ) -> None:
         self.wearer_id = wearer_id
         self.name = name or wearer_id
@@ -154,6 +160,10 @@ class AlertRules:
         self._battery: dict[str, Alert] = {}
         self._gait_last_ns: dict[str, int] = {}
         self._quiet_from_ns: int | None = None
+        self._resumed_quiet = (
+            None if quiet_since_ns is None or resumed_at_ns is None
+            else (quiet_since_ns, resumed_at_ns)
+        )  # fmt: skip
         self._steps_after_fall = 0
         self._last_data_ns: int | None = None
         self._first_health_ns: int | None = None
@@ -178,6 +188,11 @@ class AlertRules:
             self._offline[alert.subject] = alert
         elif alert.kind is AlertKind.BATTERY_LOW:
             self._battery[alert.subject] = alert
+
+    @property
+    def quiet_since_ns(self) -> int | None:
+        """Start of the current period without steps while worn (None: not counting)."""
+        return self._quiet_from_ns
 
     @property
     def active(self) -> list[Alert]:
@@ -238,6 +253,11 @@ class AlertRules:
         self.alerts_ = []
         now = obs.now_ns
         self._last_data_ns = now if self._last_data_ns is None else max(now, self._last_data_ns)
+        if self._resumed_quiet is not None:
+            since, resumed_at = self._resumed_quiet
+            if now - resumed_at <= self.settings.resume_gap_s * NS_PER_S:
+                self._quiet_from_ns = since
+            self._resumed_quiet = None
         for fall in obs.falls:
             self._raise_fall(fall, now)
         self._decide_fall(now, obs.steps_ns)

@@ -52,6 +52,10 @@ class AlertSettings:
     no_data_grace_s
         A pending fall opens on the hub's clock this long after its window ends when no data
         came to decide it (the band stopped sending after the fall).
+    resume_gap_s
+        After a restart, the inactivity count goes on from before it only when the data goes
+        on within this much device time (the wearer may have walked while nothing was
+        recorded); otherwise it starts again at the first new data.
     """
 
     fall_cancel_s: float = 60.0
@@ -67,6 +71,7 @@ class AlertSettings:
     timezone: str = "UTC"
     analysis_lag_s: float = 8.0
     no_data_grace_s: float = 30.0
+    resume_gap_s: float = 600.0
 
     def __post_init__(self) -> None:
         times = (
@@ -77,6 +82,7 @@ class AlertSettings:
             self.gait_repeat_s,
             self.analysis_lag_s,
             self.no_data_grace_s,
+            self.resume_gap_s,
         )
         if not all(math.isfinite(t) and t >= 0 for t in times):
             raise ValueError("alert times must be finite and not negative")

@@ -164,6 +164,8 @@ class WearerRuntime:
             name=devices.wearer.name,
             settings=alert_settings or AlertSettings(timezone=devices.wearer.timezone),
             active=[alert_from_record(r) for r in active_alerts],
+            quiet_since_ns=None if resume is None else resume.quiet_since_ns,
+            resumed_at_ns=None if resume is None else resume.device_time_ns,
         )
         self._utc_now_ns = utc_now_ns
         self._gait_reviewed: dt.date | None = None
@@ -216,6 +218,7 @@ class WearerRuntime:
             self._last_device_ns,
             live.still_since_ns,
             self.pipeline.learned_upright_axis(),
+            self.alerts.quiet_since_ns,
         )
 
     async def on_steps(self, data: StepData) -> None:

@@ -135,6 +135,9 @@ class LiveRecord:
     device_time_ns: int
     still_since_ns: int | None = None
     upright_axis: tuple[float, float, float] | None = None
+    #: start of the wearer's current period without steps (the long-inactivity alert's
+    #: count), so that a restart does not start it again (outbox only, like upright_axis)
+    quiet_since_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +307,7 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "device_time_ns": record.device_time_ns,
         "still_since_ns": record.still_since_ns,
         "upright_axis": None if record.upright_axis is None else list(record.upright_axis),
+        "quiet_since_ns": record.quiet_since_ns,
     }
 
 
@@ -340,6 +344,7 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
                 fields["device_time_ns"],
                 fields["still_since_ns"],
                 _axis(fields.get("upright_axis")),
+                fields.get("quiet_since_ns"),
             )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a sensorhub outbox record ({exc!r})") from exc

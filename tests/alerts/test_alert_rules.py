@@ -195,3 +195,15 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="finite"):
         AlertSettings(fall_cancel_s=float("nan"))
     assert AlertSettings(timezone="Europe/Berlin").daytime_start_ns(at(7, 30)) == at(7)
+
+
+def test_a_restart_continues_the_inactivity_count_only_after_a_short_silence() -> None:
+    before = AlertRules("ada")
+    feed(before, [worn(at(9), steps_ns=[at(9)]), worn(at(10))])
+    assert before.quiet_since_ns == at(9)
+    soon = AlertRules("ada", quiet_since_ns=at(9), resumed_at_ns=at(10))
+    (alert,) = feed(soon, [worn(at(10, 5) + m * 60 * S) for m in range(2 * 60)])
+    assert alert.cause_ns == at(9)
+    assert alert.at_ns == at(12)
+    late = AlertRules("ada", quiet_since_ns=at(9), resumed_at_ns=at(10))
+    assert feed(late, [worn(at(11) + m * 60 * S) for m in range(2 * 60)]) == []

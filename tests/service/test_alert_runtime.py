@@ -46,9 +46,8 @@ class OneWearer:
         self.outbox = Outbox(outbox)
         self.writer = WriteOutbox(self.outbox, store.repository, min_retry_s=0.05)
         self.dispatcher = NudgeDispatcher(self.writer, timeout_s=1.0)
-        self.runtime = WearerRuntime(
-            wearer(), self.writer, self.dispatcher.submit, live_interval_s=1e9, **runtime
-        )  # type: ignore[arg-type]
+        runtime.setdefault("live_interval_s", 1e9)
+        self.runtime = WearerRuntime(wearer(), self.writer, self.dispatcher.submit, **runtime)  # type: ignore[arg-type]
 
     async def feed(self, data: list[SampleBlock]) -> None:
         for block in data:
@@ -220,3 +219,32 @@ def test_the_daily_gait_review_alerts_a_cadence_drop_once_a_week(tmp_path: Path)
     assert "physiotherapist" in alert.reason
     review_day = dt.datetime.fromtimestamp((T0 - 86400 * NS_PER_S) / NS_PER_S, dt.UTC).date()
     assert alert.opened_device_at.date() == review_day  # type: ignore[union-attr]
+
+
+def test_a_restart_in_the_armchair_neither_delays_nor_repeats_the_inactivity_alert(
+    tmp_path: Path,
+) -> None:
+    """The hub is killed 2 h into the sitting (no clean shutdown) and back 2 min later: the
+    count goes on from the last step (in the outbox's live state), so the alert still comes
+    3 h after it, once."""
+    store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    store.repository.ensure_wearer("w1", "Ada")
+    data = blocks("inactive-afternoon")
+    kill = 125  # blocks of 60 s: 2 h into the sitting
+
+    async def first() -> None:
+        one = OneWearer(store, tmp_path / "outbox", live_interval_s=0)
+        for block in data[:kill]:
+            await one.runtime.on_block(block)
+        await one.writer.finish()  # what reached the outbox reaches the database
+        one.outbox.close()
+
+    asyncio.run(first())
+    live = Outbox(tmp_path / "outbox").live_states()["w1"]
+    assert live.quiet_since_ns is not None
+    asyncio.run(OneWearer(store, tmp_path / "outbox", resume=live).feed(data[kill + 2 :]))
+    alerts = _alerts(store)
+    store.close()
+    (alert,) = alerts
+    assert alert.kind == "long_inactivity"
+    assert _minutes(alert.opened_device_at) == pytest.approx(5.0, abs=0.5)
