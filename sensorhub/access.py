@@ -57,6 +57,15 @@ EVENT_KIND_SCOPES: dict[str, Scope] = {
 }
 
 
+#: The scope that opens each alert kind (kinds not listed need STATUS).
+ALERT_KIND_SCOPES: dict[str, Scope] = {"possible_fall": Scope.FALLS}
+
+
+def scope_of_alert(kind: str) -> Scope:
+    """The scope a viewer needs to see alerts of ``kind`` (falls: FALLS, the rest: STATUS)."""
+    return ALERT_KIND_SCOPES.get(kind, Scope.STATUS)
+
+
 def scope_of_event(kind: str) -> Scope:
     """The scope a viewer needs to see events of ``kind``."""
     return EVENT_KIND_SCOPES.get(kind, Scope.ACTIVITY)
@@ -119,6 +128,7 @@ class Viewer:
 
 
 __all__ = [
+    "ALERT_KIND_SCOPES",
     "ALL_SCOPES",
     "EVENT_KIND_SCOPES",
     "AccessError",
@@ -127,5 +137,6 @@ __all__ = [
     "Viewer",
     "parse_role",
     "parse_scopes",
+    "scope_of_alert",
     "scope_of_event",
 ]

@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     "audit",
     "export",
     "wearer",
+    "alerts",
 )
 
 

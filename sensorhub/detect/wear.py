@@ -89,6 +89,11 @@ class WearDetector:
         return not self._confirmed
 
     @property
+    def nonwear_since_ns(self) -> int | None:
+        """Start of the confirmed non-wear going on (None while worn)."""
+        return self._run_start if self._confirmed else None
+
+    @property
     def still_since_ns(self) -> int | None:
         """Start of the motionless run (below ``motionless_rms_g``) the latest frame belongs
         to (None: the device moves). Not non-wear yet, but the early evidence the nudge engine

@@ -32,6 +32,8 @@ class LiveState:
         analysis); lets bouts of another source of the same walks be judged.
     device_time_ns
         Time of the latest sample folded in (None before any).
+    nonwear_since_ns
+        Start of the confirmed non-wear going on (None while worn).
     """
 
     posture: Posture
@@ -40,6 +42,7 @@ class LiveState:
     still_since_ns: int | None
     gait_settled_ns: int | None
     device_time_ns: int | None
+    nonwear_since_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -186,6 +186,7 @@ class Pipeline:
             still_since_ns=self._wear.still_since_ns,
             gait_settled_ns=self._gait.settled_ns_,
             device_time_ns=self._last_t,
+            nonwear_since_ns=self._wear.nonwear_since_ns,
         )
 
     def motionless_s(self, now_ns: int) -> float:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sensorhub.alerts import DeviceStatus, state_rank
 from sensorhub.ble.clock import Clock
 from sensorhub.ble.retry import RateLimitedLog, backoff_delay_s
 from sensorhub.ble.session import BleakBackend, DeviceSession
@@ -40,7 +41,15 @@ from sensorhub.service.notifier import AlertNotifier
 from sensorhub.service.roles import WearerDevices, assign_roles
 from sensorhub.service.wearer import RESUME_NUDGES_NS, WearerRuntime
 from sensorhub.service.writer import WriteOutbox, WriteStats
-from sensorhub.store import DeviceRecord, LiveRecord, NudgeRecord, Outbox, Repository, utc_from_ns
+from sensorhub.store import (
+    AlertRecord,
+    DeviceRecord,
+    LiveRecord,
+    NudgeRecord,
+    Outbox,
+    Repository,
+    utc_from_ns,
+)
 from sensorhub.store.alert_delivery import AlertDeliveryStore
 from sensorhub.wearer_settings import WearerSettings, WearerSettingsError
 
@@ -70,6 +79,8 @@ class Hub:
     config: HubConfig | None = None
     #: tells caregivers about open alerts (None when the config names no caregiver)
     notifier: AlertNotifier | None = None
+    #: the hub's clock (device health and alert times); None: the system's
+    clock: Clock | None = None
 
     async def run(self, *, health_interval_s: float = 2.0) -> WriteStats:
         """Collect until cancelled; then flush every wearer and write what the database takes.
@@ -103,6 +114,34 @@ class Hub:
         while True:
             await asyncio.sleep(interval_s)
             await self.writer.put(self.health_records())
+            await self.check_alerts()
+
+    def utc_now_ns(self) -> int:
+        """Now on the hub's clock (UTC ns)."""
+        if self.clock is None:
+            return time.time_ns()
+        return self.clock.utc_from_monotonic(self.clock.monotonic_ns())
+
+    async def check_alerts(self) -> None:
+        """Device-health alerts of every wearer at the hub's time (and fall windows that no
+        data closed); an error is logged, never raised into the hub."""
+        now = self.utc_now_ns()
+        for runtime in self.runtimes:
+            devices = [
+                DeviceStatus(
+                    # the configured identity, stable before and after the first connection
+                    address=s.binding.address or s.binding.label,
+                    name=s.binding.label,
+                    last_seen_ns=s.health.last_seen_utc_ns,
+                    battery_pct=s.health.battery_pct,
+                )
+                for s in self.sessions
+                if s.binding.wearer_id == runtime.wearer_id
+            ]
+            try:
+                await runtime.check_health(devices, now)
+            except Exception:
+                _LOGGER.exception("%s: checking the device alerts failed", runtime.wearer_id)
 
     async def _follow_store(self, interval_s: float) -> None:
         """Every ``interval_s``: the wearers' changed settings and snoozes, from the store.
@@ -263,6 +302,24 @@ def _resume_state(
     return live, nudges, walked
 
 
+def _resume_alerts(
+    wearer_id: str, repository: Repository, in_outbox: list[AlertRecord], since_ns: int
+) -> list[AlertRecord]:
+    """The wearer's alerts to continue: pending or open ones and recent gait changes, from
+    the database and from the outbox (newer), the furthest state of each."""
+    stored: list[AlertRecord] = []
+    try:
+        stored = repository.alerts_to_resume(wearer_id, gait_since_ns=since_ns)
+    except StorageError as exc:
+        _LOGGER.warning("%s: cannot read the open alerts (%s)", wearer_id, exc)
+    latest: dict[object, AlertRecord] = {}
+    for record in [*stored, *(a for a in in_outbox if a.wearer_id == wearer_id)]:
+        held = latest.get(record.id)
+        if held is None or state_rank(record.state) >= state_rank(held.state):
+            latest[record.id] = record
+    return list(latest.values())
+
+
 def build_hub(
     config: HubConfig,
     repository: Repository,
@@ -298,11 +355,18 @@ def build_hub(
     sessions: list[DeviceSession] = []
     runtimes: list[WearerRuntime] = []
     in_outbox = outbox.live_states()  # read once, not once per wearer
+    alerts_in_outbox = outbox.queued_alerts()
+
+    def hub_utc_ns() -> int:
+        return clock.utc_from_monotonic(clock.monotonic_ns())
+
+    gait_since_ns = hub_utc_ns() - 8 * 86400 * NS_PER_S  # gait alerts: at most weekly
     for roles in assign_roles(config):
         wearer = roles.wearer
         live, nudges, walked = _resume_state(
             wearer.id, repository, in_outbox.get(wearer.id), wearer.timezone
         )
+        alerts = _resume_alerts(wearer.id, repository, alerts_in_outbox, gait_since_ns)
         runtime = WearerRuntime(
             roles,
             writer,
@@ -311,6 +375,8 @@ def build_hub(
             recent_nudges=nudges,
             settings=_stored_settings(config, wearer.id, repository),
             walked_today=walked,
+            active_alerts=alerts,
+            utc_now_ns=hub_utc_ns,
         )
         runtimes.append(runtime)
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)
@@ -325,7 +391,7 @@ def build_hub(
             clock=clock,
             **(alert_options or {}),
         )
-    return Hub(sessions, runtimes, writer, dispatcher, repository, config, notifier)
+    return Hub(sessions, runtimes, writer, dispatcher, repository, config, notifier, clock)
 
 
 def _sessions_of(

@@ -26,6 +26,13 @@ before a restart are watched again after it (the store keeps the first response,
 counted twice). The day's walking so far (finished walking bouts) is kept per local day, and
 read back from the store on a restart.
 
+Caregiver alerts: after each block the runtime gives the pipeline's output to the wearer's
+:class:`~sensorhub.alerts.AlertRules` (device clock) and writes the transitions it decides
+through the same outbox; the hub's health loop calls :meth:`WearerRuntime.check_health` with
+the devices' health (hub's clock), and the wearer's gait is reviewed against their baseline
+once a day (the first block of each local day). A restarted hub passes the alerts that were
+pending or open (``active_alerts``): they go on where they were, none is raised twice.
+
 Step-only epochs (a foot pod, a band's step counter) are stored only for wearers without an
 IMU: epochs are upserted by (wearer, minute), and an IMU's epoch is never overwritten by a
 step-only one; their ``enmo_mg`` is stored as NULL.
@@ -35,17 +42,30 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import logging
 import math
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sensorhub.alerts import (
+    Alert,
+    AlertKind,
+    AlertRules,
+    AlertSettings,
+    AlertState,
+    DeviceStatus,
+    Observation,
+)
 from sensorhub.ble.streams import StepData
 from sensorhub.config import settings_of
+from sensorhub.detect.baseline import daily_gait
 from sensorhub.detect.bout_sources import GaitBoutArbiter
 from sensorhub.detect.step_counts import RscCadenceTracker, StepCounterTracker
-from sensorhub.model import NS_PER_S, EpochSummary, Event, GaitBout, SampleBlock, StaticBout
+from sensorhub.errors import StorageError
+from sensorhub.model import NS_PER_S, EpochSummary, Event, Fall, GaitBout, SampleBlock, StaticBout
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline, PipelineSettings
 from sensorhub.service.dispatcher import NudgeTarget, Submit
@@ -53,6 +73,7 @@ from sensorhub.service.roles import WearerDevices
 from sensorhub.service.writer import WriteOutbox
 from sensorhub.store import (
     RESPONSE_WINDOW_S,
+    AlertRecord,
     LiveRecord,
     NudgeRecord,
     NudgeResponseRecord,
@@ -62,7 +83,12 @@ from sensorhub.store import (
 )
 from sensorhub.wearer_settings import WearerSettings
 
-__all__ = ["WearerRuntime", "engine_settings"]
+__all__ = ["GAIT_HISTORY_DAYS", "WearerRuntime", "alert_from_record", "engine_settings"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Days of gait history the daily review reads (the flagger's 28-day baseline and 7 recent).
+GAIT_HISTORY_DAYS = 36
 
 #: A break must last this long to count (DESIGN.md section 6; the tracker's ``min_break_s``).
 MIN_BREAK_S = 60.0
@@ -96,6 +122,23 @@ class _Awaiting:
     walking_goal: bool
 
 
+def alert_from_record(record: AlertRecord) -> Alert:
+    """The rules' view of a stored alert (to resume it)."""
+    cause = record.cause_ns if record.cause_ns is not None else record.updated_ns
+    return Alert(
+        id=record.id,
+        wearer_id=record.wearer_id,
+        kind=AlertKind(record.kind),
+        state=AlertState(record.state),
+        reason=record.reason,
+        cause_ns=cause,
+        at_ns=record.updated_ns,
+        subject=record.subject,
+        cancel_until_ns=record.cancel_until_ns,
+        evidence=dict(record.evidence),
+    )
+
+
 class WearerRuntime:
     """The live processing of one wearer.
 
@@ -120,6 +163,12 @@ class WearerRuntime:
     walked_today
         Start (ns) -> duration (s) of the wearer's stored walking bouts of the local day of
         ``resume`` (the walking goal after a restart).
+    alert_settings
+        The wearer's alert settings (default: the defaults in the wearer's time zone).
+    active_alerts
+        The wearer's alerts still pending or open, and recent gait-change alerts (restart).
+    utc_now_ns
+        The hub's clock (UTC ns): when an alert transition is stored as decided.
     """
 
     def __init__(
@@ -134,6 +183,9 @@ class WearerRuntime:
         recent_nudges: Sequence[NudgeRecord] = (),
         settings: WearerSettings | None = None,
         walked_today: Mapping[int, float] | None = None,
+        alert_settings: AlertSettings | None = None,
+        active_alerts: Sequence[AlertRecord] = (),
+        utc_now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.devices = devices
         self.wearer_id = devices.wearer.id
@@ -196,6 +248,17 @@ class WearerRuntime:
         self._last_live_write = -math.inf
         self._last_device_ns = 0 if resumed_ns is None else resumed_ns
         self._lock = asyncio.Lock()
+        self.alerts = AlertRules(
+            self.wearer_id,
+            name=devices.wearer.name,
+            settings=alert_settings or AlertSettings(timezone=devices.wearer.timezone),
+            active=[alert_from_record(r) for r in active_alerts],
+            quiet_since_ns=None if resume is None else resume.quiet_since_ns,
+            resumed_at_ns=None if resume is None else resume.device_time_ns,
+        )
+        self._utc_now_ns = utc_now_ns
+        self._gait_reviewed: dt.date | None = None
+        self._last_steps_total: int | None = None
 
     @property
     def last_device_ns(self) -> int:
@@ -254,6 +317,17 @@ class WearerRuntime:
                 if walking:
                     start = None if bout is None else bout.start_ns
                 self.awaiting[nudge.id] = _Awaiting(nudge.id, nudge.sent_ns, start, walking)
+            live = out.live
+            observation = Observation(
+                now_ns=block.end_ns,
+                falls=[e for e in out.events if isinstance(e, Fall)],
+                posture=live.posture,
+                worn=live.worn,
+                nonwear_since_ns=live.nonwear_since_ns,
+                steps_ns=out.steps_ns.tolist(),
+            )
+            records += self._alert_records(self.alerts.observe(observation).alerts_)
+            records += await self._review_gait(block.end_ns)
             if time.monotonic() - self._last_live_write >= self._live_interval_s:
                 records.append(self.live_record())
                 self._last_live_write = time.monotonic()
@@ -271,6 +345,7 @@ class WearerRuntime:
             self._last_device_ns,
             live.still_since_ns,
             self.pipeline.learned_upright_axis(),
+            self.alerts.quiet_since_ns,
         )
 
     async def on_steps(self, data: StepData) -> None:
@@ -294,9 +369,72 @@ class WearerRuntime:
                 tracker.update([data.t_ns], [data.steps_total])
             events, epochs = self._step_output(tracker)
             self._note_walking(events, data.t_ns)
-            records = self._wearer_records(events, epochs)
-            if records is not None:
-                await self._writer.put([records])
+            records: list[Record] = []
+            stored = self._wearer_records(events, epochs)
+            if stored is not None:
+                records.append(stored)
+            if not self.has_imu:  # with an IMU, its posture says when the wearer walks
+                walked = [data.t_ns] if self._steps_walking(data) else []
+                observation = Observation(now_ns=data.t_ns, steps_ns=walked)
+                records += self._alert_records(self.alerts.observe(observation).alerts_)
+            await self._writer.put(records)
+
+    def _steps_walking(self, data: StepData) -> bool:
+        if data.cadence_spm is not None:
+            return data.cadence_spm > 0
+        total = data.steps_total
+        previous, self._last_steps_total = self._last_steps_total, total
+        return total is not None and previous is not None and total != previous
+
+    async def check_health(self, devices: Sequence[DeviceStatus], now_ns: int) -> None:
+        """Judge the wearer's devices' health at ``now_ns`` (the hub's clock); store alerts."""
+        async with self._lock:
+            alerts = self.alerts.check_devices(devices, now_ns).alerts_
+            records = self._alert_records(alerts, now_ns)
+            await self._writer.put(records)
+
+    def _alert_records(self, alerts: Sequence[Alert], now_ns: int | None = None) -> list[Record]:
+        """The records of alert transitions decided at ``now_ns`` (default: the hub's now)."""
+        if not alerts:
+            return []
+        now = self._utc_now_ns() if now_ns is None else now_ns
+        return [
+            AlertRecord(
+                id=a.id,
+                wearer_id=a.wearer_id,
+                kind=str(a.kind),
+                severity=str(a.severity),
+                state=str(a.state),
+                reason=a.reason,
+                updated_ns=now,
+                cause_ns=a.cause_ns,
+                cancel_until_ns=a.cancel_until_ns,
+                subject=a.subject,
+                evidence=dict(a.evidence),
+            )
+            for a in alerts
+        ]
+
+    async def _review_gait(self, now_ns: int) -> list[Record]:
+        """Once a local day: the wearer's gait of the days before against their baseline."""
+        settings = self.alerts.settings
+        today = settings.local(now_ns).date()
+        if self._gait_reviewed == today:
+            return []
+        self._gait_reviewed = today
+        since_ns = now_ns - GAIT_HISTORY_DAYS * 86400 * NS_PER_S
+        try:
+            bouts, epochs = await asyncio.to_thread(
+                self._writer.repository.gait_history, self.wearer_id, since_ns
+            )
+        except StorageError as exc:
+            _LOGGER.warning("%s: gait not reviewed today (%s)", self.wearer_id, exc)
+            return []
+        offset = settings.local(now_ns).utcoffset()
+        offset_s = 0 if offset is None else int(offset.total_seconds())
+        days = daily_gait(bouts, epochs, utc_offset_s=offset_s)
+        yesterday = today - dt.timedelta(days=1)
+        return self._alert_records(self.alerts.review_gait(days, today=yesterday).alerts_)
 
     def _note_walking(self, events: Sequence[Event], now_ns: int) -> None:
         """Count finished walking bouts into the walking of the local day."""

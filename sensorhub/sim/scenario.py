@@ -21,6 +21,9 @@ Signal model (chest placement; the trunk frame is x anterior, y left, z up when 
 * **Fidget**: a few irregular movements while seated (shifting, reaching: 0.6-2 s each,
   0.05-0.15 g, leaning a few degrees and back), deliberately not rhythmic like steps.
 * **Fall**: 0.4 s of partial free fall, a ~3 g impact, then lying still.
+* **Off**: the band taken off and put down on a table: a fixed orientation, no breathing, and
+  the noise of a MEMS accelerometer at rest (``OFF_NOISE_MG``, 2 mg RMS per axis) instead of
+  the worn noise, which stands for the sensor and the body's tiny movements together.
 * **Sensor**: white noise (default 7 mg RMS per axis), a fixed offset of up to 5 mg per axis,
   and a fixed random mounting rotation of a few degrees applied to everything.
 
@@ -76,6 +79,8 @@ ACTIVITY_POSTURE: Final[Mapping[str, Posture]] = MappingProxyType(
         "shuffle": Posture.WALKING,
         # the impact is an instant; the rest of the segment is spent lying on the floor
         "fall": Posture.LYING,
+        # the band lies on a table
+        "off": Posture.NONWEAR,
     }
 )
 ACTIVITIES: Final = tuple(ACTIVITY_POSTURE)
@@ -85,6 +90,10 @@ DEFAULT_CADENCE_SPM: Final[Mapping[str, float]] = MappingProxyType(
     {"walking": 105.0, "shuffle": 80.0}
 )
 _GAIT_ACTIVITIES: Final = frozenset(DEFAULT_CADENCE_SPM)
+
+#: Sensor noise (RMS per axis, mg) of a band lying on a table ("off"): a typical MEMS
+#: accelerometer at rest; the worn default is higher (it includes tremor, pulse, sway).
+OFF_NOISE_MG: Final = 2.0
 
 #: Noise stream blocks: noise is drawn per block from a generator keyed by the block index,
 #: so any chunking of the stream gives the same samples.
@@ -101,7 +110,8 @@ class Segment:
     ----------
     activity
         One of :data:`ACTIVITIES`: ``sitting``, ``standing``, ``walking``, ``lying``,
-        ``fidget`` (movement while seated), ``shuffle`` (short dragging steps) or ``fall``.
+        ``fidget`` (movement while seated), ``shuffle`` (short dragging steps), ``fall`` or
+        ``off`` (the band put down on a table).
     duration_s
         Length of the segment in seconds of scenario (device) time.
     cadence_spm
@@ -387,7 +397,60 @@ def _build_scenarios() -> dict[str, Scenario]:
         seed=5,
         description="a walk ending in a fall and 90 s lying on the floor",
     )
-    return {s.name: s for s in (demo_day, e2e_short, office_day, gait_check, fall_test)}
+    fall_recovered = Scenario(
+        "fall-recovered",
+        (
+            Segment("standing", 30),
+            Segment("walking", 30, cadence_spm=100),
+            Segment("fall", 12),
+            Segment("standing", 6),
+            Segment("walking", 40, cadence_spm=90),
+            Segment("standing", 60),
+        ),
+        seed=5,
+        description="a walk ending in a fall; up again after 12 s and walking within 20 s",
+    )
+    inactive_afternoon = Scenario(
+        "inactive-afternoon",
+        (
+            Segment("walking", _min(5), cadence_spm=95),
+            # an afternoon in the armchair: shifting now and then, never getting up
+            *with_breaks(
+                "sitting",
+                _min(200),
+                [(_min(m), [Segment("fidget", 20)]) for m in range(20, 200, 25)],
+            ),
+            Segment("walking", _min(4), cadence_spm=95),
+            Segment("standing", _min(3)),
+        ),
+        seed=13,
+        description="a short walk, 3 h 20 min in the armchair (shifting, never up), a walk",
+    )
+    band_off = Scenario(
+        "band-off",
+        (
+            Segment("walking", _min(3), cadence_spm=105),
+            Segment("sitting", _min(7)),
+            Segment("off", _min(150)),
+            Segment("walking", _min(5), cadence_spm=105),
+            Segment("sitting", _min(5)),
+        ),
+        seed=17,
+        description="the band left on a table for 2.5 h, then worn again",
+    )
+    return {
+        s.name: s
+        for s in (
+            demo_day,
+            e2e_short,
+            office_day,
+            gait_check,
+            fall_test,
+            fall_recovered,
+            inactive_afternoon,
+            band_off,
+        )
+    }
 
 
 #: Built-in scenarios by name.
@@ -774,6 +837,12 @@ class MotionGenerator:
         self.offset_g: NDArray[np.float64] = rng.uniform(-0.005, 0.005, size=3)
         self._plans = self._plan_segments(rng)
         self._starts_s = np.array([plan.start_s for plan in self._plans])
+        # the band on a table: quieter noise (a last "off" segment goes on after the end)
+        self._off_bounds = [
+            (plan.start_s, plan.end_s if plan is not self._plans[-1] else math.inf)
+            for plan in self._plans
+            if plan.segment.activity == "off"
+        ]
         self._next_index = 0
         self._noise_cache: dict[int, NDArray[np.float64]] = {}
 
@@ -833,7 +902,13 @@ class MotionGenerator:
         t_s = indices / self.fs_hz
         body = self._body_signal(t_s)
         device = body @ self.mounting_rotation.T
-        return device + self.offset_g + self._noise(first_index, n)
+        noise = self._noise(first_index, n)
+        if self._off_bounds and self.noise_g > 0:
+            off = np.zeros(n, dtype=bool)
+            for start_s, end_s in self._off_bounds:
+                off |= (t_s >= start_s) & (t_s < end_s)
+            noise[off] *= min(1.0, OFF_NOISE_MG / 1000.0 / self.noise_g)
+        return device + self.offset_g + noise
 
     def reset(self) -> None:
         """Rewind the stream to the start of the scenario."""
@@ -856,6 +931,10 @@ class MotionGenerator:
         for index, (start_s, end_s, segment) in enumerate(self.scenario.segment_bounds()):
             if previous is not None and _continues_posture(previous.segment, segment):
                 pitch, roll, height = previous.pitch_rad, previous.roll_rad, previous.height_m
+            elif segment.activity == "off":  # flat on a table, at about the same height
+                pitch = math.radians(rng.uniform(85.0, 95.0))
+                roll = math.radians(rng.uniform(-5.0, 5.0))
+                height = previous.height_m if previous else 0.0
             else:
                 pitch, roll = self._draw_orientation(rng, segment.activity)
                 height = self._model.trunk_height_m[segment.activity]
@@ -955,10 +1034,10 @@ class MotionGenerator:
         blend = _minimum_jerk(progress)
         pitch = plan.previous_pitch_rad + (plan.pitch_rad - plan.previous_pitch_rad) * blend
         roll = plan.previous_roll_rad + (plan.roll_rad - plan.previous_roll_rad) * blend
-        # Breathing rocks the trunk by ~0.3 degrees.
-        pitch = pitch + math.radians(0.3) * np.sin(
-            2 * math.pi * plan.breathing_hz * t_s + plan.breathing_phase
-        )
+        if plan.segment.activity != "off":  # breathing rocks the trunk by ~0.3 degrees
+            pitch = pitch + math.radians(0.3) * np.sin(
+                2 * math.pi * plan.breathing_hz * t_s + plan.breathing_phase
+            )
         linear = np.zeros((t_s.size, 3))
         activity = plan.segment.activity
         if activity == "fidget":

@@ -24,6 +24,7 @@ from sensorhub.store.accounts import (
     AuditEntry,
     LoginRefusedError,
     ShareView,
+    UnknownAlertError,
     UserView,
 )
 from sensorhub.store.database import (
@@ -37,6 +38,8 @@ from sensorhub.store.database import (
 from sensorhub.store.nudge_loop import RESPONSE_WINDOW_S, NudgeAdherence
 from sensorhub.store.outbox import Outbox, OutboxEntry, outbox_path_for
 from sensorhub.store.queries import (
+    AlertDeliveryView,
+    AlertView,
     DeviceView,
     EpochView,
     EventView,
@@ -46,6 +49,7 @@ from sensorhub.store.queries import (
     WearerView,
 )
 from sensorhub.store.records import (
+    AlertRecord,
     DeviceRecord,
     LiveRecord,
     NudgeRecord,
@@ -128,6 +132,9 @@ __all__ = [
     "RESPONSE_WINDOW_S",
     "Accounts",
     "Action",
+    "AlertDeliveryView",
+    "AlertRecord",
+    "AlertView",
     "AuditEntry",
     "DeviceRecord",
     "DeviceView",
@@ -147,6 +154,7 @@ __all__ = [
     "Repository",
     "ShareView",
     "Store",
+    "UnknownAlertError",
     "UserView",
     "WearerRecords",
     "WearerView",

@@ -20,10 +20,12 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sensorhub.access import AccessError, Role, Scope, Viewer, parse_role
+from sensorhub.access import AccessError, Role, Scope, Viewer, parse_role, scope_of_alert
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
+    AlertDeliveryRow,
+    AlertRow,
     AuditRow,
     NudgeRow,
     ShareRow,
@@ -38,6 +40,7 @@ from sensorhub.store.passwords import (
     rehash_password,
     verify_password,
 )
+from sensorhub.store.queries import AlertView, alert_view
 from sensorhub.wearer_settings import SETTINGS_KEYS, WearerSettings
 
 _T = TypeVar("_T")
@@ -80,6 +83,8 @@ class Action:
     PASSWORD_RESET = "password reset"  # noqa: S105 (an action name, not a password)
     WEARER_DELETED = "wearer deleted"
     NUDGE_ANSWERED = "nudge answered"
+    ALERT_ACKNOWLEDGED = "alert acknowledged"
+    ALERT_CANCELLED = "alert cancelled"
 
 
 class LoginRefusedError(AccessError):
@@ -88,6 +93,23 @@ class LoginRefusedError(AccessError):
     def __init__(self, message: str, *, retry_after_s: float = 0.0) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class UnknownAlertError(AccessError, LookupError):
+    """No alert has this id (or the viewer may not see it: the two are not told apart)."""
+
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert {alert_id}: list the alerts with `sensorhub alerts --db URL`")
+        self.alert_id = alert_id
+
+
+def _alert_uuid(alert_id: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(alert_id, uuid.UUID):
+        return alert_id
+    try:
+        return uuid.UUID(alert_id.strip())
+    except ValueError:
+        raise UnknownAlertError(alert_id) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -674,6 +696,109 @@ class Accounts:
 
         return self._run(work)
 
+    # -- alerts -------------------------------------------------------------------------------
+
+    def _may_see_alert(self, session: Session, viewer: Viewer, row: AlertRow) -> bool:
+        """Whether ``viewer`` may see (and so acknowledge) the alert, checked now."""
+        user = session.get(UserRow, uuid.UUID(viewer.user_id))
+        if user is None or user.disabled:
+            return False
+        if user.wearer_id is not None and user.wearer_id == row.wearer_id:
+            return True
+        need = scope_of_alert(row.kind)
+        shares = self._active_shares(session, row.wearer_id, user.id, self._clock())
+        return any(need in decode_scopes(share.scopes) for share in shares)
+
+    def _alert_row(
+        self, session: Session, alert_id: uuid.UUID | str, actor: str | Viewer
+    ) -> AlertRow:
+        key = _alert_uuid(alert_id)
+        row = session.get(AlertRow, key, with_for_update=True)
+        if row is None:
+            raise UnknownAlertError(str(alert_id))
+        if isinstance(actor, Viewer) and not self._may_see_alert(session, actor, row):
+            raise UnknownAlertError(str(alert_id))
+        return row
+
+    @staticmethod
+    def _alert_view(session: Session, row: AlertRow) -> AlertView:
+        deliveries = session.scalars(
+            select(AlertDeliveryRow).where(AlertDeliveryRow.alert_id == row.id)
+        ).all()
+        return alert_view(row, deliveries)
+
+    def acknowledge_alert(self, alert_id: uuid.UUID | str, actor: str | Viewer) -> AlertView:
+        """A caregiver is on it: a pending or open alert becomes ``acknowledged`` (audited).
+
+        Idempotent: an alert already acknowledged, resolved or cancelled is left as it is
+        (and returned). ``actor`` is a logged-in viewer, who must be able to see the alert
+        (the wearer, or a share with its scope), or a name for the command line
+        (``cli:<os user>``).
+
+        Raises
+        ------
+        UnknownAlertError
+            If no alert has this id (or the viewer may not see it).
+        """
+        now = self._clock()
+        name = actor.username if isinstance(actor, Viewer) else actor
+
+        def work(session: Session) -> AlertView:
+            row = self._alert_row(session, alert_id, actor)
+            if row.state in ("pending", "open"):
+                row.state = "acknowledged"
+                row.acknowledged_at, row.acknowledged_by = now, name
+                row.updated_at = now
+                _audit(
+                    session,
+                    name,
+                    Action.ALERT_ACKNOWLEDGED,
+                    row.wearer_id,
+                    f"{row.kind} {row.id}",
+                    now,
+                )
+            return self._alert_view(session, row)
+
+        return self._run(work)
+
+    def cancel_alert(self, alert_id: uuid.UUID | str, actor: str | Viewer) -> AlertView:
+        """The wearer's "I'm OK": a pending possible fall becomes ``cancelled`` (audited), so
+        no caregiver is told.
+
+        Idempotent for an alert already cancelled. A viewer must be the wearer themselves.
+
+        Raises
+        ------
+        UnknownAlertError
+            If no alert has this id (or it is not the viewer's own).
+        AccessError
+            If the alert is no longer pending (caregivers have been told: they acknowledge it).
+        """
+        now = self._clock()
+        name = actor.username if isinstance(actor, Viewer) else actor
+
+        def work(session: Session) -> AlertView:
+            row = self._alert_row(session, alert_id, actor)
+            if isinstance(actor, Viewer) and actor.wearer_id != row.wearer_id:
+                raise UnknownAlertError(str(alert_id))
+            if row.state == "pending":
+                row.state = "cancelled"
+                row.reason = (
+                    row.reason.split(";", 1)[0] + "; the wearer said they are OK, so no one "
+                    "was alerted."
+                )
+                row.updated_at = row.closed_at = now
+                detail = f"{row.kind} {row.id}"
+                _audit(session, name, Action.ALERT_CANCELLED, row.wearer_id, detail, now)
+            elif row.state != "cancelled":
+                raise AccessError(
+                    f"alert {row.id} is {row.state}, no longer waiting for the wearer: "
+                    "caregivers have been told (they acknowledge it)"
+                )
+            return self._alert_view(session, row)
+
+        return self._run(work)
+
     # -- audit log ----------------------------------------------------------------------------
 
     def record(
@@ -721,6 +846,7 @@ __all__ = [
     "AuditEntry",
     "LoginRefusedError",
     "ShareView",
+    "UnknownAlertError",
     "UserView",
     "decode_scopes",
     "encode_scopes",

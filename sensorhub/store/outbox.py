@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 
 from sensorhub.errors import OutboxError
 from sensorhub.store.records import (
+    AlertRecord,
     DeviceRecord,
     LiveRecord,
     Record,
@@ -295,6 +296,20 @@ class Outbox:
             record = record_from_json(json.loads(body))
             if isinstance(record, LiveRecord):
                 out[record.wearer_id] = record
+        return out
+
+    def queued_alerts(self) -> list[AlertRecord]:
+        """Alert transitions still waiting for the database, oldest first (what a hub that
+        restarts while the database is down resumes its alerts from, with the stored ones)."""
+        with self._access() as db:
+            rows = db.execute(
+                'SELECT body FROM queued WHERE body LIKE \'{"type":"alert"%\' ORDER BY seq'
+            ).fetchall()
+        out = []
+        for (body,) in rows:
+            record = record_from_json(json.loads(body))
+            if isinstance(record, AlertRecord):
+                out.append(record)
         return out
 
     # ------------------------------------------------------------------ state

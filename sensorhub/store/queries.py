@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,10 +25,12 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from sensorhub.access import ALL_SCOPES, Scope, Viewer, scope_of_event
+from sensorhub.access import ALERT_KIND_SCOPES, ALL_SCOPES, Scope, Viewer, scope_of_event
 from sensorhub.errors import StorageError
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
+    AlertDeliveryRow,
+    AlertRow,
     DeviceRow,
     EpochRow,
     EventRow,
@@ -146,6 +149,74 @@ class EpochView:
     enmo_mg: float | None
     steps: int
     worn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDeliveryView:
+    """One attempt to tell one caregiver about an alert through one channel."""
+
+    at: dt.datetime
+    #: the caregiver's username
+    recipient: str
+    #: the channel, secrets masked
+    channel: str
+    #: 1 for the first notice, then each repeat
+    attempt: int
+    escalation_level: int
+    #: "delivered" or "failed: <why>"
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """A caregiver alert with every delivery attempt (oldest first)."""
+
+    id: uuid.UUID
+    wearer_id: str
+    #: possible_fall, long_inactivity, band_not_worn, device_offline, battery_low, gait_change
+    kind: str
+    #: urgent, warning, info
+    severity: str
+    #: pending, open, acknowledged, resolved, cancelled
+    state: str
+    #: in plain words, for a caregiver
+    reason: str
+    evidence: dict[str, Any]
+    #: when the hub raised it (UTC)
+    opened_at: dt.datetime
+    #: the device clock's time of the cause (the impact, the last walk, ...)
+    opened_device_at: dt.datetime | None
+    updated_at: dt.datetime
+    #: end of the wearer's window to cancel (possible falls)
+    cancel_until_at: dt.datetime | None
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+    closed_at: dt.datetime | None
+    deliveries: tuple[AlertDeliveryView, ...] = ()
+
+
+def alert_view(row: AlertRow, deliveries: Collection[AlertDeliveryRow] = ()) -> AlertView:
+    """The view of a stored alert and its deliveries."""
+    return AlertView(
+        id=row.id,
+        wearer_id=row.wearer_id,
+        kind=row.kind,
+        severity=row.severity,
+        state=row.state,
+        reason=row.reason,
+        evidence=dict(row.evidence),
+        opened_at=row.opened_at,
+        opened_device_at=row.opened_device_at,
+        updated_at=row.updated_at,
+        cancel_until_at=row.cancel_until_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        closed_at=row.closed_at,
+        deliveries=tuple(
+            AlertDeliveryView(d.at, d.recipient, d.channel, d.attempt, d.escalation_level, d.result)
+            for d in sorted(deliveries, key=lambda d: (d.at, d.attempt))
+        ),
+    )
 
 
 def _utcnow() -> dt.datetime:
@@ -448,6 +519,71 @@ class Queries:
             ]
 
         result: list[EpochView] = self._read(reader, wearer_id, work)
+        return result
+
+    def alerts(
+        self,
+        reader: Reader,
+        wearer_id: str | None = None,
+        *,
+        state: str | Collection[str] | None = None,
+        since: dt.datetime | None = None,
+    ) -> list[AlertView]:
+        """Alerts (of one wearer, or of every wearer the reader may see) with their
+        deliveries, oldest first.
+
+        Parameters
+        ----------
+        state
+            Only alerts in this state (or these states), e.g. ``"open"`` for the notifier.
+        since
+            Only alerts opened at or after this time.
+
+        Possible falls need the ``falls`` scope, every other kind ``status``; an
+        administrator sees none unless a wearer shared them.
+        """
+
+        def work(session: Session, access: dict[str, frozenset[Scope]] | None) -> list[AlertView]:
+            stmt = select(AlertRow)
+            if wearer_id is not None:
+                stmt = stmt.where(AlertRow.wearer_id == wearer_id)
+            if state is not None:
+                states = [state] if isinstance(state, str) else list(state)
+                stmt = stmt.where(AlertRow.state.in_(states))
+            if since is not None:
+                stmt = stmt.where(AlertRow.opened_at >= since)
+            if access is not None:
+                conditions = []
+                for wid, scopes in access.items():
+                    if Scope.FALLS in scopes and Scope.STATUS in scopes:
+                        conditions.append(AlertRow.wearer_id == wid)
+                    elif Scope.FALLS in scopes:
+                        conditions.append(
+                            (AlertRow.wearer_id == wid) & AlertRow.kind.in_(list(ALERT_KIND_SCOPES))
+                        )
+                    elif Scope.STATUS in scopes:
+                        conditions.append(
+                            (AlertRow.wearer_id == wid)
+                            & AlertRow.kind.not_in(list(ALERT_KIND_SCOPES))
+                        )
+                if not conditions:
+                    return []
+                stmt = stmt.where(or_(*conditions))
+            rows = list(session.scalars(stmt.order_by(AlertRow.opened_at, AlertRow.id)))
+            if not rows:
+                return []
+            deliveries: dict[uuid.UUID, list[AlertDeliveryRow]] = {}
+            ids = [r.id for r in rows]
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                for d in session.scalars(
+                    select(AlertDeliveryRow).where(
+                        AlertDeliveryRow.alert_id.in_(ids[start : start + 500])
+                    )
+                ):
+                    deliveries.setdefault(d.alert_id, []).append(d)
+            return [alert_view(r, deliveries.get(r.id, ())) for r in rows]
+
+        result: list[AlertView] = self._read(reader, wearer_id, work)
         return result
 
 

@@ -27,6 +27,7 @@ from sensorhub.model import (
 )
 
 __all__ = [
+    "AlertRecord",
     "DeviceRecord",
     "LiveRecord",
     "NudgeRecord",
@@ -91,6 +92,41 @@ class NudgeResponseRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One transition of a caregiver alert (see :mod:`sensorhub.alerts`), upserted by ``id``.
+
+    The store never moves an alert backwards: a record whose state is not ahead of the
+    stored one (pending < open < acknowledged/resolved/cancelled) changes nothing, so a
+    replay, or a transition the rules decided after a caregiver acknowledged or the wearer
+    cancelled, leaves the stored alert as it is.
+
+    Attributes
+    ----------
+    updated_ns
+        UTC (the hub's clock) of this transition; the first record of an alert also sets
+        its ``opened_at``.
+    cause_ns
+        The device clock's time of the cause (``opened_device_at``).
+    cancel_until_ns
+        End of the wearer's window to cancel (possible falls).
+    subject
+        The device or gait metric the alert is about ("" when none; kept in the evidence).
+    """
+
+    id: uuid.UUID
+    wearer_id: str
+    kind: str
+    severity: str
+    state: str
+    reason: str
+    updated_ns: int
+    cause_ns: int | None = None
+    cancel_until_ns: int | None = None
+    subject: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceRecord:
     """A device bound to a wearer, with its latest health figures."""
 
@@ -121,6 +157,9 @@ class LiveRecord:
     device_time_ns: int
     still_since_ns: int | None = None
     upright_axis: tuple[float, float, float] | None = None
+    #: start of the wearer's current period without steps (the long-inactivity alert's
+    #: count), so that a restart does not start it again (outbox only, like upright_axis)
+    quiet_since_ns: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +172,7 @@ class WearerRecords:
 
 
 #: What the outbox carries.
-Record = WearerRecords | NudgeRecord | NudgeResponseRecord | DeviceRecord | LiveRecord
+Record = WearerRecords | NudgeRecord | NudgeResponseRecord | DeviceRecord | LiveRecord | AlertRecord
 
 _EVENT_TYPES: Final[Mapping[str, type[Any]]] = {
     cls.kind: cls for cls in (StaticBout, PostureSegment, GaitBout, Fall, NonWear)
@@ -265,6 +304,21 @@ def record_to_json(record: Record) -> dict[str, Any]:
             "response_s": record.response_s,
             "snoozed_until_ns": record.snoozed_until_ns,
         }
+    if isinstance(record, AlertRecord):
+        return {
+            "type": "alert",
+            "id": str(record.id),
+            "wearer_id": record.wearer_id,
+            "kind": record.kind,
+            "severity": record.severity,
+            "state": record.state,
+            "reason": record.reason,
+            "updated_ns": record.updated_ns,
+            "cause_ns": record.cause_ns,
+            "cancel_until_ns": record.cancel_until_ns,
+            "subject": record.subject,
+            "evidence": record.evidence,
+        }
     if isinstance(record, DeviceRecord):
         return {
             "type": "device",
@@ -285,6 +339,7 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "device_time_ns": record.device_time_ns,
         "still_since_ns": record.still_since_ns,
         "upright_axis": None if record.upright_axis is None else list(record.upright_axis),
+        "quiet_since_ns": record.quiet_since_ns,
     }
 
 
@@ -313,6 +368,9 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
             return NudgeResponseRecord(**fields)
         if kind == "device":
             return DeviceRecord(**fields)
+        if kind == "alert":
+            fields["id"] = uuid.UUID(fields["id"])
+            return AlertRecord(**fields)
         if kind == "live":
             return LiveRecord(
                 fields["wearer_id"],
@@ -321,6 +379,7 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
                 fields["device_time_ns"],
                 fields["still_since_ns"],
                 _axis(fields.get("upright_axis")),
+                fields.get("quiet_since_ns"),
             )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not a sensorhub outbox record ({exc!r})") from exc

@@ -12,11 +12,12 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Insert, Table, select
+from sqlalchemy import Engine, Insert, Table, case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sensorhub.alerts import AlertState, state_rank
 from sensorhub.errors import StorageError
 from sensorhub.model import (
     CurrentBout,
@@ -32,6 +33,7 @@ from sensorhub.model import (
 )
 from sensorhub.store.database import describe_error
 from sensorhub.store.models import (
+    AlertRow,
     DeviceRow,
     EpochRow,
     EventRow,
@@ -42,6 +44,7 @@ from sensorhub.store.models import (
 )
 from sensorhub.store.nudge_loop import apply_response
 from sensorhub.store.records import (
+    AlertRecord,
     DeviceRecord,
     LiveRecord,
     NudgeRecord,
@@ -172,6 +175,8 @@ class Repository:
                     )
                 elif isinstance(record, LiveRecord):
                     _upsert_live(session, record, now)
+                elif isinstance(record, AlertRecord):
+                    _upsert_alert(session, record)
                 else:
                     _upsert_device(session, record)
 
@@ -319,6 +324,10 @@ class Repository:
             ) from exc
         return {ns_from_utc(start): (end - start).total_seconds() for start, end in rows}
 
+    def save_alert(self, alert: AlertRecord) -> None:
+        """Store one alert transition (upserted by id, never moving the alert backwards)."""
+        self.write([alert])
+
     # ------------------------------------------------------------------ resuming
 
     def live_state(self, wearer_id: str) -> LiveRecord | None:
@@ -347,6 +356,88 @@ class Repository:
             ns_from_utc(row.device_time_at),
             None if row.still_since_at is None else ns_from_utc(row.still_since_at),
         )
+
+    def alerts_to_resume(self, wearer_id: str, *, gait_since_ns: int) -> list[AlertRecord]:
+        """The wearer's alerts that are pending or open, and the gait-change alerts raised
+        at or after ``gait_since_ns`` (device time) in any state, oldest first: what a
+        restarted hub's alert rules continue from.
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        try:
+            with self._session() as session:
+                rows = session.scalars(
+                    select(AlertRow)
+                    .where(AlertRow.wearer_id == wearer_id)
+                    .where(
+                        or_(
+                            AlertRow.state.in_(("pending", "open")),
+                            (AlertRow.kind == "gait_change")
+                            & (AlertRow.opened_device_at >= utc_from_ns(gait_since_ns)),
+                        )
+                    )
+                    .order_by(AlertRow.opened_at)
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading the open alerts failed: {describe_error(exc)}") from exc
+        return [alert_record_of(row) for row in rows]
+
+    def gait_history(
+        self, wearer_id: str, since_ns: int
+    ) -> tuple[list[GaitBout], list[EpochSummary]]:
+        """The wearer's gait bouts and epochs from ``since_ns`` on (what the daily gait review
+        needs: the bouts' metrics and the hours of wear per day).
+
+        Raises
+        ------
+        StorageError
+            If the database cannot be read.
+        """
+        since = utc_from_ns(since_ns)
+        try:
+            with self._session() as session:
+                bout_rows = session.scalars(
+                    select(EventRow)
+                    .where(EventRow.wearer_id == wearer_id, EventRow.kind == GaitBout.kind)
+                    .where(EventRow.start_at >= since)
+                    .order_by(EventRow.start_at)
+                ).all()
+                epoch_rows = session.scalars(
+                    select(EpochRow)
+                    .where(EpochRow.wearer_id == wearer_id, EpochRow.start_at >= since)
+                    .order_by(EpochRow.start_at)
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading the gait history failed: {describe_error(exc)}") from exc
+        bouts = [
+            GaitBout(
+                start_ns=ns_from_utc(r.start_at),
+                end_ns=ns_from_utc(r.end_at),
+                steps=int(r.data.get("steps", 0)),
+                cadence_spm=math.nan
+                if r.data.get("cadence_spm") is None
+                else float(r.data["cadence_spm"]),
+                stride_time_cv_pct=r.data.get("stride_time_cv_pct"),
+                asymmetry_pct=r.data.get("asymmetry_pct"),
+                speed_mps=r.data.get("speed_mps"),
+            )
+            for r in bout_rows
+        ]
+        epochs = [
+            EpochSummary(
+                start_ns=ns_from_utc(r.start_at),
+                duration_s=r.duration_s,
+                posture=Posture(r.posture),
+                enmo_mg=math.nan if r.enmo_mg is None else r.enmo_mg,
+                steps=r.steps,
+                worn=r.worn,
+            )
+            for r in epoch_rows
+        ]
+        return bouts, epochs
 
     def nudges_since(self, wearer_id: str, since_ns: int) -> list[NudgeRecord]:
         """The wearer's nudges sent at or after ``since_ns`` (device time), oldest first.
@@ -490,4 +581,68 @@ def _upsert_nudge(session: Session, nudge: NudgeRecord) -> None:
             "channel": nudge.channel,
             "delivery": nudge.delivery,
         },
+    )
+
+
+#: Rank of each stored alert state (sensorhub.alerts.state_rank): an upsert only moves an
+#: alert to a higher rank, so it never goes backwards and a final state stays.
+_ALERT_RANK = {str(state): state_rank(state) for state in AlertState}
+
+
+def _alert_rank(column: Any) -> Any:
+    return case(_ALERT_RANK, value=column, else_=max(_ALERT_RANK.values()))
+
+
+def _upsert_alert(session: Session, alert: AlertRecord) -> None:
+    """Insert an alert, or move the stored one forward (never backwards: see AlertRecord)."""
+    at = utc_from_ns(alert.updated_ns)
+    final = alert.state in (AlertState.RESOLVED, AlertState.CANCELLED)
+    evidence = dict(alert.evidence)
+    if alert.subject:
+        evidence["subject"] = alert.subject
+    values = {
+        "id": alert.id,
+        "wearer_id": alert.wearer_id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "state": alert.state,
+        "reason": alert.reason,
+        "evidence": evidence,
+        "opened_at": at,
+        "opened_device_at": None if alert.cause_ns is None else utc_from_ns(alert.cause_ns),
+        "updated_at": at,
+        "cancel_until_at": None
+        if alert.cancel_until_ns is None
+        else utc_from_ns(alert.cancel_until_ns),
+        "closed_at": at if final else None,
+    }
+    table = AlertRow.__table__
+    stmt = _insert_for(session, table).values(**values)  # type: ignore[arg-type]
+    excluded = stmt.excluded  # type: ignore[attr-defined]
+    update = {k: excluded[k] for k in ("state", "reason", "evidence", "updated_at", "closed_at")}
+    session.execute(
+        stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=["id"],
+            set_=update,
+            where=_alert_rank(excluded.state) > _alert_rank(table.c.state),
+        )
+    )
+
+
+def alert_record_of(row: AlertRow) -> AlertRecord:
+    """The record of a stored alert (its latest state)."""
+    evidence = dict(row.evidence)
+    subject = str(evidence.pop("subject", ""))
+    return AlertRecord(
+        id=row.id,
+        wearer_id=row.wearer_id,
+        kind=row.kind,
+        severity=row.severity,
+        state=row.state,
+        reason=row.reason,
+        updated_ns=ns_from_utc(row.updated_at),
+        cause_ns=None if row.opened_device_at is None else ns_from_utc(row.opened_device_at),
+        cancel_until_ns=None if row.cancel_until_at is None else ns_from_utc(row.cancel_until_at),
+        subject=subject,
+        evidence=evidence,
     )

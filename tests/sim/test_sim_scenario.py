@@ -262,3 +262,26 @@ def test_a_seated_thigh_is_horizontal_and_a_standing_thigh_vertical() -> None:
     sitting, standing = samples[100:400].mean(axis=0), samples[700:900].mean(axis=0)
     assert abs(sitting[0]) > 0.95  # gravity along the thigh's anterior axis
     assert abs(standing[2]) > 0.95  # ... and along its long axis
+
+
+def test_a_band_put_down_is_still_and_quieter_than_a_worn_one() -> None:
+    """The band on a table ("off"): about 1 g, no breathing, the noise of a sensor at rest."""
+    scenario = Scenario("off", (Segment("sitting", 60), Segment("off", 60)), seed=8)
+    acc = MotionGenerator(scenario, Placement.LOWER_BACK, fs_hz=50.0).next_samples(6000)
+    worn, off = acc[500:2900], acc[3500:]
+    assert np.linalg.norm(off.mean(axis=0)) == pytest.approx(1.0, abs=0.02)
+    assert off.std(axis=0).max() < 0.003 < worn.std(axis=0).min()
+    assert Segment("off", 1).posture is Posture.NONWEAR
+
+
+def test_the_alert_scenarios_script_what_their_names_say() -> None:
+    recovered = [s.activity for s in SCENARIOS["fall-recovered"].segments]
+    assert recovered[recovered.index("fall") + 2] == "walking"
+    fall_s = SCENARIOS["fall-recovered"].segment_bounds()[recovered.index("fall")][0]
+    walk_s = SCENARIOS["fall-recovered"].segment_bounds()[recovered.index("fall") + 2][0]
+    assert walk_s - fall_s <= 30  # up and walking within 30 s
+    inactive = SCENARIOS["inactive-afternoon"].truth()
+    sitting = sum(e - s for s, e, a in inactive if a in ("sitting", "fidget"))
+    assert sitting > 3 * 3600
+    off = [e - s for s, e, a in SCENARIOS["band-off"].truth() if a == "off"]
+    assert off == [150 * 60]
