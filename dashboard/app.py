@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard import auth
 from dashboard.data import dashboard_store, queries
-from dashboard.screens import accounts, devices, privacy, today
+from dashboard.screens import accounts, alerts, devices, privacy, today
 from sensorhub.access import Role, Scope
 
 # Also when started by hand (`streamlit run`): a viewer gets a short message, the log the rest.
@@ -34,6 +34,8 @@ scopes = set().union(*(w.scopes for w in wearers)) if wearers else set()
 # (whether this viewer gets the page, page function, title, icon, URL path)
 offered = [
     (bool(scopes & {Scope.STATUS, Scope.ACTIVITY}), today.render, "Today", "today", "today"),
+    (bool(scopes & {Scope.STATUS, Scope.FALLS}), alerts.render, "Alerts", "notifications",
+     "alerts"),
     (Scope.DEVICES in scopes, devices.render, "Devices", "bluetooth", "devices"),
     (viewer.wearer_id is not None, privacy.render, "Who can see my data", "shield_person",
      "sharing"),

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 
 from sensorhub.nudge import exercise_by_id
 from sensorhub.nudge.exercises import SAFETY_NOTE, Exercise
-from sensorhub.store import RESPONSE_WINDOW_S, DeviceView, EventView, LiveView, NudgeView
+from sensorhub.store import (
+    RESPONSE_WINDOW_S,
+    DeviceView,
+    EventView,
+    LiveView,
+    NudgeView,
+    WearerView,
+)
 from sensorhub.wearer_settings import WearerSettings
 
 POSTURE_WORDS = {
@@ -247,3 +254,9 @@ def timeline_rows(segments: Sequence[EventView], timezone: str) -> list[dict[str
         }
         for s in segments
     ]
+
+
+def wearer_label(wearer: WearerView, everyone: list[WearerView]) -> str:
+    """The wearer's name, with the id when another wearer has the same name."""
+    same = sum(w.display_name == wearer.display_name for w in everyone)
+    return wearer.display_name if same == 1 else f"{wearer.display_name} ({wearer.id})"

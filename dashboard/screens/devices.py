@@ -11,7 +11,6 @@ import streamlit as st
 
 from dashboard import auth, views
 from dashboard.data import queries
-from dashboard.screens.today import wearer_label
 
 
 @st.fragment(run_every=dt.timedelta(seconds=5))
@@ -31,7 +30,7 @@ def devices_table() -> None:
     for device in devices:
         wearer = by_id.get(device.wearer_id)
         for row in views.device_rows([device], wearer.timezone if wearer else "UTC"):
-            rows.append({"wearer": wearer_label(wearer, wearers) if wearer else "", **row})
+            rows.append({"wearer": views.wearer_label(wearer, wearers) if wearer else "", **row})
     for wearer_id in sorted({d.wearer_id for d in devices}):
         auth.audit_view(viewer, "Devices", wearer_id)
     st.table(rows)

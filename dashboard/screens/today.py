@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import auth, views
 from dashboard.data import accounts, queries, show_error
+from dashboard.screens import alerts
 from sensorhub.access import Scope, Viewer
 from sensorhub.errors import SensorhubError
 from sensorhub.store import LiveView, NudgeView, WearerView
@@ -49,12 +50,6 @@ def timeline_chart(rows: list[dict[str, object]]) -> alt.Chart:
     return chart
 
 
-def wearer_label(wearer: WearerView, everyone: list[WearerView]) -> str:
-    """The wearer's name, with the id when another wearer has the same name."""
-    same = sum(w.display_name == wearer.display_name for w in everyone)
-    return wearer.display_name if same == 1 else f"{wearer.display_name} ({wearer.id})"
-
-
 def wearer_choice(viewer: Viewer, needs: set[Scope]) -> WearerView | None:
     """The sidebar's wearer picker over the wearers shared with ``viewer`` in ``needs``."""
     wearers = [w for w in queries().wearers(viewer) if w.scopes & needs]
@@ -63,7 +58,10 @@ def wearer_choice(viewer: Viewer, needs: set[Scope]) -> WearerView | None:
         return None
     by_id = {w.id: w for w in wearers}
     chosen = st.sidebar.selectbox(
-        "Wearer", list(by_id), format_func=lambda i: wearer_label(by_id[i], wearers), key="wearer"
+        "Wearer",
+        list(by_id),
+        format_func=lambda i: views.wearer_label(by_id[i], wearers),
+        key="wearer",
     )
     return by_id[chosen or wearers[0].id]
 
@@ -74,6 +72,7 @@ def live_panel(wearer_id: str, timezone: str) -> None:
     viewer = auth.viewer(interaction=False)
     if viewer is None:
         st.rerun()
+    alerts.im_ok_banner(viewer, wearer_id)
     q = queries()
     scopes = q.scopes(viewer, wearer_id)
     live = q.live(viewer, wearer_id)
