@@ -93,6 +93,13 @@ UPRIGHT_MAX_DEG: Final = 45.0
 #: Endo et al. 2012; shifting on a seat or in a stance moves it by a few degrees).
 SAME_POSTURE_DEG: Final = 5.0
 
+#: Largest pelvis/trunk inclination (deg) from the walking-learnt upright of a still wearer who
+#: stands: standing keeps the pelvis within a few degrees of its walking orientation (pelvic
+#: tilt moves by ~4 deg within a stride, Perry 1992), while sitting tilts it posteriorly by
+#: 18.3 deg on average (Endo et al. 2012). A still frame tilted more than this is sitting even
+#: when a "sit-to-stand" was detected before it (shifting on a seat can look like one).
+STANDING_MAX_DEG: Final = 25.0
+
 #: Frames between a frame and the start of its transition window (the pipeline's context).
 WINDOW_LEAD_FRAMES: Final = 3
 
@@ -364,6 +371,8 @@ class PostureClassifier:
         upright = (still & (incl <= UPRIGHT_MAX_DEG)).tolist()
         held_l = (still & ~lying).tolist()
         tilt_l = tilt.tolist()
+        incl_l = incl.tolist()
+        standing, sitting = CODE[Posture.STANDING], CODE[Posture.SITTING]
         d_l = np.nan_to_num(disp).tolist()
         # cosine of the largest turn from the posture held before a walk that still counts as
         # that posture
@@ -402,6 +411,8 @@ class PostureClassifier:
             if ev != -2:
                 state = ev
                 held_g = None
+            if state == standing and held_l[i] and incl_l[i] > STANDING_MAX_DEG:
+                state = sitting  # no one stands with the pelvis tilted this far
             if state >= 0:
                 out[i] = state
             elif mem >= 0 and mem_g is not None and float(g_unit[i] @ mem_g) >= same_cos:

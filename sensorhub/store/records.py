@@ -193,13 +193,25 @@ def _epoch_from_json(data: Mapping[str, Any]) -> EpochSummary:
 def _bout_to_json(bout: CurrentBout | None) -> dict[str, Any] | None:
     if bout is None:
         return None
-    return {"start_ns": bout.start_ns, "posture": str(bout.posture), "last_ns": bout.last_ns}
+    return {
+        "start_ns": bout.start_ns,
+        "posture": str(bout.posture),
+        "last_ns": bout.last_ns,
+        "interrupted_s": bout.interrupted_s,
+        "active_s": bout.active_s,
+    }
 
 
 def _bout_from_json(data: Mapping[str, Any] | None) -> CurrentBout | None:
     if data is None:
         return None
-    return CurrentBout(data["start_ns"], Posture(data["posture"]), data["last_ns"])
+    return CurrentBout(
+        data["start_ns"],
+        Posture(data["posture"]),
+        data["last_ns"],
+        float(data.get("interrupted_s", 0.0)),
+        float(data.get("active_s", 0.0)),
+    )
 
 
 def _axis(value: Any) -> tuple[float, float, float] | None:
