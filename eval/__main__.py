@@ -5,7 +5,10 @@ Recordings are read in place (never copied). Each recording goes through
 outputs land in ``eval/out/<dataset>/<recording>.json`` and are scored with the datasets' own
 ``score.py``. ``eval/RESULTS.md`` gets the figures next to the anchors' published ones.
 
-Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N]``
+With the waist set evaluated, the thresholds chosen on it are also checked leave-one-subject-out
+(:mod:`eval.loso`; ``--no-loso`` skips it).
+
+Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N] [--no-loso]``
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from eval.by_subject import by_subject
+from eval.loso import DATASET as LOSO_DATASET
+from eval.loso import loso, write_loso
 from eval.padded_trials import padded_trials
 from eval.recordings import truth_and_output
 from eval.reference_checks import reference_checks
@@ -128,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", type=Path, default=HERE / "out")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument(
+        "--no-loso", action="store_true", help="skip the leave-one-subject-out threshold check"
+    )
     args = ap.parse_args(argv)
     if not (args.datasets / "index.json").is_file():
         print(f"no datasets at {args.datasets} (expected index.json there)", file=sys.stderr)
@@ -160,7 +168,13 @@ def main(argv: list[str] | None = None) -> int:
         results.append(metrics)
         print()
     (args.out / "metrics.json").write_text(json.dumps(_clean(results), indent=1) + "\n")
-    write_results(args.results, results, only=args.only is not None)
+    loso_lines: list[str] = []
+    if not args.no_loso and any(d.name == LOSO_DATASET for d in dirs):
+        t0 = time.perf_counter()
+        result = loso(scorer, args.datasets, jobs=args.jobs)
+        loso_lines = write_loso(args.out / "loso.json", result)
+        print(f"leave-one-subject-out: {time.perf_counter() - t0:.0f} s")
+    write_results(args.results, results, only=args.only is not None, extra=loso_lines)
     print(f"wrote {args.results}")
     return 0
 

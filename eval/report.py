@@ -169,23 +169,32 @@ def _section(path: Path, title: str) -> list[str]:
     return body
 
 
-def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = False) -> None:
-    """Write the markdown report (``only``: a partial run, says so in the header)."""
+def write_results(
+    path: Path,
+    results: list[dict[str, Any]],
+    *,
+    only: bool = False,
+    extra: list[str] | None = None,
+) -> None:
+    """Write the markdown report (``only``: a partial run, says so in the header; ``extra``:
+    the leave-one-subject-out section, placed after the datasets)."""
     lines = [
         "# sensorhub detection engine: accuracy on the shared datasets",
         "",
         "Produced by `make eval` (`python -m eval`), which analyses every recording in "
         "`../shared/datasets` with the same code as `sensorhub analyze` and scores it with the "
-        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). No parameter is "
-        "fitted by an optimiser and no model is trained, so there is no leave-one-subject-out "
-        "split; per-person figures (median and worst person) show how much a result depends on "
-        "who wore the sensor. Thresholds come from physiology or the cited literature (detector "
-        "docstrings); a few were chosen after looking at these recordings and are therefore "
-        "optimistic here: the 1.8 g pocket impact level (phone clipping), the stride-or-step "
-        "bounds for limb sensors (autocorrelation at half the period: > 0.2 stride, < -0.5 "
-        "step, in between the walk's cadence decides), the recurrence floor of limb steps "
-        "outside walking (0.5), the 10 deg pelvic-tilt sitting threshold and the 0.05 g "
-        "walking movement floor. The `diagnostic` rows of the lower-back set check the "
+        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). No model is "
+        "trained. The two hip/lower-back posture thresholds chosen on the waist set (pelvic "
+        "tilt for sitting, trunk inclination for lying) are checked leave-one-subject-out "
+        "(eval/loso.py, section below: each held-out person is scored with the grid point "
+        "that is best on the other people). Per-person figures (median and worst person) show "
+        "how much a result depends on who wore the sensor. Other thresholds come from "
+        "physiology or the cited literature (detector docstrings); a few were chosen after "
+        "looking at these recordings and are therefore optimistic here: the 1.8 g pocket "
+        "impact level (phone clipping), the stride-or-step bounds for limb sensors "
+        "(autocorrelation at half the period: > 0.2 stride, < -0.5 step, in between the walk's "
+        "cadence decides), the recurrence floor of limb steps outside walking (0.5) and the "
+        "0.05 g walking movement floor. The `diagnostic` rows of the lower-back set check the "
         "reference itself (eval/reference_checks.py). These are small, mostly scripted "
         "laboratory datasets; the figures describe these conditions, not free-living use.",
         "",
@@ -214,6 +223,7 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
             lines += ["", "| anchor / target | published figure |", "|---|---|"]
             lines += [f"| {a} | {b} |" for a, b in anchors]
         lines.append("")
+    lines += extra or []
     bench = Path(__file__).resolve().parent.parent / "bench" / "out" / "results.json"
     speed_title = "## Speed and memory (`make bench`, bench/bench_analyze.py)"
     earlier = _section(path, speed_title)

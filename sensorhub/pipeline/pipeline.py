@@ -108,6 +108,7 @@ class Pipeline:
         self._posture = PostureClassifier(
             placement=self.placement,
             sitting_trunk_inclination_deg=st.sitting_trunk_inclination_deg,
+            lying_inclination_deg=st.lying_trunk_inclination_deg,
             upright_axis=st.upright_axis,
             resume_posture=None if resume is None else resume.posture,
         )
