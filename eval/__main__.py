@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.bout_consistency import bout_consistency
 from eval.by_subject import by_subject
 from eval.loso import DATASET as LOSO_DATASET
 from eval.loso import loso, write_loso
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics.update(extra_metrics(d, out_dir))
         metrics.update(reference_checks(d, out_dir))
         metrics.update(by_subject(scorer, d, out_dir))
+        metrics.update(bout_consistency(d, out_dir))
         metrics.update(padded_trials(d, PLACEMENT_MAP))
         metrics["analysis_cpu_s"] = sum(t for _, t in times)
         metrics["wall_s"] = wall

@@ -136,6 +136,11 @@ KEYS = [
     ("padded_fall_sensitivity", "stress test, trials + 20 s of stillness: fall sensitivity"),
     ("padded_fall_specificity", "stress test, trials + 20 s of stillness: fall specificity"),
     ("padded_false_alarms", "stress test: most false alarms (kind alarms/trials)"),
+    ("static_bouts_checked", "static bouts (>= 1 min) reported"),
+    (
+        "static_bouts_inconsistent",
+        "... holding >= 1 min of walking/other postures, or not mostly their own posture",
+    ),
     ("false_steps_per_static_hour", "false steps per hour sitting/standing/lying"),
     ("static_hours", "static hours checked"),
     ("recordings", "recordings"),

@@ -140,14 +140,11 @@ def format_table(doc: dict[str, Any]) -> str:
     harmonic ratio, shuffling; speed only when the height or sensor height was given)."""
     s = doc["summary"]
     static = doc["static_bouts"]
-    sedentary_bouts_s = sum(
-        b["end_s"] - b["start_s"] for b in static if b["posture"] in ("sitting", "stationary")
-    )
     lines = [
         f"recording: {doc['duration_s']:.1f} s, placement {doc['placement']}",
         f"steps: {doc['steps']['count']}",
-        f"sedentary: {s['sedentary_s'] / 60:.1f} min (of which in sitting bouts of >= 1 min: "
-        f"{sedentary_bouts_s / 60:.1f} min)   walking: {s['walking_s'] / 60:.1f} min",
+        f"sedentary: {s['sedentary_s'] / 60:.1f} min (in sedentary bouts: "
+        f"{s['sedentary_in_bouts_s'] / 60:.1f} min)   walking: {s['walking_s'] / 60:.1f} min",
         f"longest static bout: {s['longest_static_bout_s'] / 60:.1f} min   breaks: {s['breaks']}",
         "",
         f"{'static bout':<14}{'start_s':>10}{'end_s':>10}{'minutes':>9}",

@@ -1,13 +1,15 @@
 """Posture and activity per one-second frame, for every placement, independent of mounting.
 
 The device's mounting is unknown, so "upright" is learned from the data: the body's vertical
-axis in device coordinates is the direction of gravity while walking (people walk upright). Only
-walks teach it: walking frames in a run of at least ``WALK_RUN_FRAMES`` (a second or two of
-rhythm while seated is not a walk). An exponential average over those frames keeps it current
-when a device is re-attached; without a configured ``upright_axis`` its first frames are
-averaged as they come (1/n), so a few seconds of walking are enough and the first frame's
-gravity, only a guess (the wearer may be seated), carries no weight once a walk is seen. Until
-the first walk, the reference is the configured ``upright_axis`` or the first frame's gravity.
+axis in device coordinates is the direction of gravity while walking (people walk upright). An
+exponential average over walking frames keeps it current when a device is re-attached. At the
+lower back and hip, where sitting and standing are told apart by the pelvis's tilt from it,
+only walks teach it (walking frames in a run of at least ``WALK_RUN_FRAMES``: a second or two
+of rhythm while seated is not a walk), and without a configured ``upright_axis`` its first
+frames are averaged as they come (1/n), so a few seconds of walking are enough and the first
+frame's gravity, only a guess (the wearer may be seated), carries no weight once a walk is
+seen. Until the first walk, the reference is the configured ``upright_axis`` or the first
+frame's gravity.
 
 Rules per placement (DESIGN.md sections 4.1 and 6):
 
@@ -121,6 +123,7 @@ WINDOW_LEAD_FRAMES: Final = 3
 MIN_TAUGHT_FRAMES: Final = 10
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
+PELVIS: Final = frozenset({Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
 
 
@@ -313,8 +316,10 @@ class PostureClassifier:
             walking[:] = False
         known_before = self.upright_axis is not None or self.walking_frames_ > 0
         self.walking_frames_ += int(walking.sum())
-        teach = self._in_walks(walking)
-        reference_known = known_before | (np.cumsum(teach) > 0)
+        # lower back / hip: only walks teach, averaged from the first walk (module docstring);
+        # other placements learn from every walking frame with the plain average
+        teach = self._in_walks(walking) if self.placement in PELVIS else walking
+        reference_known = known_before | (np.cumsum(walking) > 0)
         ref = self._references(g_unit, teach)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
@@ -509,7 +514,7 @@ class PostureClassifier:
         rx, ry, rz = (float(v) for v in self.upright_ref_)
         out: list[tuple[float, float, float]] = []
         follows_l = follows.tolist()
-        prior = self.upright_axis is not None
+        prior = self.upright_axis is not None or self.placement not in PELVIS
         for j, (gx, gy, gz) in enumerate(g_unit[idx].tolist()):
             if self._taught >= MIN_TAUGHT_FRAMES and gx * rx + gy * ry + gz * rz < cos_sit:
                 self._off_run = self._off_run + 1 if follows_l[j] else 1

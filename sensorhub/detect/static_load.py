@@ -16,7 +16,8 @@ bout holds less than ``min_break_s`` of walking and other postures in total, and
 the majority of its frames.
 
 A data gap longer than ``max_gap_s`` ends the bout at the last evidence before the gap; across
-a shorter one the tracker goes on as if the data had not stopped. A tracker can also start
+a shorter one the tracker goes on as if the data had not stopped (the posture before the gap
+held through it, so a gap inside an interruption counts towards the break). A tracker can also start
 inside a bout left open by an earlier one (``resume``: the hub restarted); the silence since
 the bout's last evidence is then a gap like any other, and the interruptions the bout held so
 far (``CurrentBout.interrupted_s``) still count.
@@ -144,7 +145,8 @@ class StaticLoadTracker:
                 self._run_end = t1
             else:
                 if self._run_label == _ACTIVE and self._brk_start is not None:
-                    self._cur_active += self._run_end - self._run_start
+                    # a short gap after the run carries its label (see the module docstring)
+                    self._cur_active += t0 - self._run_start
                 self._run_label, self._run_start, self._run_end = lab, t0, t1
             self._advance()
         return self._take()
@@ -202,12 +204,11 @@ class StaticLoadTracker:
         self._brk_start = None
         self._interrupted = self._moved = self._cur_active = 0
 
-    def _is_break(self, lab: int, s: int, e: int) -> bool:
-        """Whether the interruption up to ``e`` (in a run of ``lab`` from ``s``) completes a
-        break (see the module docstring)."""
+    def _is_break(self, until: int, active: int) -> bool:
+        """Whether the interruption up to ``until``, ``active`` ns of it moving in place,
+        completes a break (see the module docstring)."""
         assert self._brk_start is not None
-        length = e - self._brk_start
-        active = self._cur_active + (e - s if lab == _ACTIVE else 0)
+        length = until - self._brk_start
         away = (self._interrupted - self._moved) + (length - active)
         own = self._brk_start - self._bout_start - self._interrupted
         limit = self.min_break_s * NS_PER_S
@@ -224,6 +225,10 @@ class StaticLoadTracker:
         if lab == self._bout_label:
             if self._brk_start is None:
                 self._bout_last = e
+            elif self._is_break(s, self._cur_active):
+                # a short gap inside the interruption made it a break
+                self._close(self._brk_start)
+                self._start(lab, s, e)
             elif e - s >= self.max_return_s * NS_PER_S:
                 # back for good: the interruption (a fidget) ended where this run began
                 self._interrupted += s - self._brk_start
@@ -233,7 +238,7 @@ class StaticLoadTracker:
             return
         if self._brk_start is None:
             self._brk_start = s
-        if self._is_break(lab, s, e):
+        if self._is_break(e, self._cur_active + (e - s if lab == _ACTIVE else 0)):
             self._close(self._brk_start)
             if lab in STATIC_CODES:
                 self._start(lab, s, e)

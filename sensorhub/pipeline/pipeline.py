@@ -37,6 +37,10 @@ __all__ = ["Pipeline"]
 #: sensor height of a lower-back or hip sensor when only the wearer's height is known.
 TROCHANTER_HEIGHT_FRACTION = 0.53
 
+#: Trunk inclination (deg) above which a still chest is lying (the research notes' "lying >
+#: 60 deg"); lower back and hip use ``PipelineSettings.lying_trunk_inclination_deg``.
+LITERATURE_LYING_DEG = 60.0
+
 
 @dataclass(slots=True)
 class _Emitted:
@@ -108,7 +112,12 @@ class Pipeline:
         self._posture = PostureClassifier(
             placement=self.placement,
             sitting_trunk_inclination_deg=st.sitting_trunk_inclination_deg,
-            lying_inclination_deg=st.lying_trunk_inclination_deg,
+            # chosen on waist recordings: the chest keeps the classifier's literature value
+            lying_inclination_deg=(
+                st.lying_trunk_inclination_deg
+                if self.placement in (Placement.LOWER_BACK, Placement.HIP)
+                else LITERATURE_LYING_DEG
+            ),
             upright_axis=st.upright_axis,
             resume_posture=None if resume is None else resume.posture,
         )

@@ -39,13 +39,13 @@ class PipelineSettings:
         a leave-one-subject-out check on the open waist set over 10-18 deg (eval/loso.py; the
         per-fold choices and figures are in eval/RESULTS.md): 14 deg in 20 of 21 folds.
     lying_trunk_inclination_deg
-        Chest / lower back / hip: a still trunk tilted more than this from its walking
-        orientation is lying. The research notes give "lying > 60 deg" for trunk sensors; a
-        waist-belt phone of a reclined sitter reads 50-76 deg on the open waist set, lying
-        80-100 deg. 70 deg is the choice on all 21 people of the same leave-one-subject-out
-        grid (60/65/70 deg); with the one reclined sitter held out the others show no
-        difference and 60 deg is kept (the held-out figure in eval/RESULTS.md says what that
-        costs).
+        Lower back / hip (the chest keeps 60 deg): a still trunk tilted more than this from
+        its walking orientation is lying. The research notes give "lying > 60 deg" for trunk
+        sensors; a waist-belt phone of a reclined sitter reads 50-76 deg on the open waist
+        set, lying 80-100 deg. 70 deg is the choice on all 21 people of the same
+        leave-one-subject-out grid (60/65/70 deg); with the one reclined sitter held out, the
+        others show no difference and 60 deg is kept (the held-out figure in
+        eval/RESULTS.md says what that costs).
     height_m, sensor_height_m
         Wearer's height and the sensor's height above the ground (for walking speed).
     emit_posture_segments

@@ -182,3 +182,18 @@ def test_bouts_agree_with_their_frames(lab: np.ndarray, batch: int) -> None:
         assert own >= 60
     for a, b in itertools.pairwise(out):
         assert a.end_ns <= b.start_ns
+
+
+@pytest.mark.parametrize("batch", [1, 50, 10_000])
+def test_a_short_gap_inside_an_interruption_counts_towards_the_break(batch: int) -> None:
+    """45 s lying, then 50 s without data (the lying goes on, as across any short gap), then
+    sitting again: 95 s of lying is a break."""
+    k = np.concatenate([np.arange(0, 345), np.arange(395, 700)]).astype(np.int64)
+    lab = labels((S, 300), (L, 45), (S, 305))
+    tr = StaticLoadTracker()
+    out: list[StaticBout] = []
+    for i in range(0, len(k), batch):
+        sl = slice(i, i + batch)
+        out += tr.update(k[sl] * NS_PER_S, (k[sl] + 1) * NS_PER_S, lab[sl])
+    out += tr.finish(700 * NS_PER_S)
+    assert [span(b) for b in out] == [(0, 300), (395, 700)]

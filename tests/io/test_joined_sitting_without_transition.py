@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from eval.bout_consistency import violations
 from sensorhub.io.analysis import analyze_recording
 from sensorhub.io.readers import Recording
 from sensorhub.model import Placement
@@ -142,3 +143,4 @@ def test_sitting_from_the_start_with_two_walking_fidgets_is_one_sitting_bout(
     assert b["posture"] == "sitting", b
     assert b["start_s"] <= 60.0, b
     assert b["end_s"] >= SITTING_S - 60.0, b
+    assert violations(doc) == []
