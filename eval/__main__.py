@@ -6,7 +6,8 @@ outputs land in ``eval/out/<dataset>/<recording>.json`` and are scored with the 
 ``score.py``. ``eval/RESULTS.md`` gets the figures next to the anchors' published ones.
 
 With the waist set evaluated, the thresholds chosen on it are also checked leave-one-subject-out
-(:mod:`eval.loso`; ``--no-loso`` skips it).
+(:mod:`eval.loso`; ``--no-loso`` skips it), and every person's sitting is joined into 35 min
+without a sit-down (:mod:`eval.joined_sitting`).
 
 Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N] [--no-loso]``
 """
@@ -29,6 +30,7 @@ import numpy as np
 
 from eval.bout_consistency import bout_consistency
 from eval.by_subject import by_subject
+from eval.joined_sitting import joined_sitting_report
 from eval.loso import DATASET as LOSO_DATASET
 from eval.loso import loso, write_loso
 from eval.padded_trials import padded_trials
@@ -176,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         result = loso(scorer, args.datasets, jobs=args.jobs)
         loso_lines = write_loso(args.out / "loso.json", result)
         print(f"leave-one-subject-out: {time.perf_counter() - t0:.0f} s")
+    if any(d.name == LOSO_DATASET for d in dirs):
+        loso_lines += joined_sitting_report(args.datasets)
     write_results(args.results, results, only=args.only is not None, extra=loso_lines)
     print(f"wrote {args.results}")
     return 0
