@@ -102,24 +102,7 @@ def check(doc: dict[str, Any], start_s: float, end_s: float) -> None:
     assert abs(b["end_s"] - end_s) <= 60.0, (b, end_s)
 
 
-@pytest.mark.parametrize(
-    "recording",
-    [
-        pytest.param(
-            "exp01_user01",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "the tiled 16-s sitting segment holds a 0.4-0.5 m partial rise, read as a "
-                    "sit-to-stand; repeated 150 times its 'standing' adds up to more than the "
-                    "1-min break length, which now ends the bout (issue 13)"
-                ),
-            ),
-        ),
-        "exp13_user07",
-        "exp45_user22",
-    ],
-)
+@pytest.mark.parametrize("recording", ["exp01_user01", "exp13_user07", "exp45_user22"])
 def test_hip_sitting_joined_into_one_bout(recording: str) -> None:
     d = DATASETS / "posture_hip_hapt"
     truth = json.loads((d / f"{recording}.truth.json").read_text())
