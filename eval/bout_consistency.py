@@ -48,6 +48,10 @@ def violations(doc: dict[str, Any], *, break_s: float = BREAK_S) -> list[str]:
             ov = min(e, pe) - max(s, ps)
             if ov > 0:
                 secs[lab] = secs.get(lab, 0.0) + ov
+        # ``stationary`` (sitting or standing, not known which) is part of a sitting or
+        # standing bout (sensorhub.detect.static_load)
+        if own in ("sitting", "standing"):
+            secs[own] = secs.get(own, 0.0) + secs.pop("stationary", 0.0)
         walking = secs.get("walking", 0.0)
         away = sum(v for k, v in secs.items() if k not in (own, "active"))
         if walking >= break_s:

@@ -36,7 +36,10 @@ Rules per placement (DESIGN.md sections 4.1 and 6):
   from standing to sitting). A pelvis tilted beyond ``STANDING_MAX_DEG`` for
   ``SEATED_MIN_FRAMES`` s is seated whatever came before (a "rise" detected before it was a
   shift on the seat), and stays seated until a transition, a walk or a rest: no one stands
-  with the pelvis tilted that far, and no one stands up without a rise.
+  with the pelvis tilted that far, and no one stands up without a rise. Before any upright is
+  learnt or given (a band put on at the desk, no walk yet) the tilt means nothing and a still
+  pelvis with no transition known is ``stationary``; a posture read that way is not carried
+  over the first walk.
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
   sensor alone and is reported as sitting (both are sedentary).
@@ -145,6 +148,10 @@ class PostureFrames:
     postures: NDArray[np.int8]
     inclination_deg: NDArray[np.float64]
     reference_known: NDArray[np.bool_]
+
+
+#: The orientation of a posture not to be carried over a walk (matches no gravity direction).
+_NOWHERE: Final = np.zeros(3)
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -320,6 +327,8 @@ class PostureClassifier:
         # other placements learn from every walking frame with the plain average
         teach = self._in_walks(walking) if self.placement in PELVIS else walking
         reference_known = known_before | (np.cumsum(walking) > 0)
+        # the tilt is judged against a learnt (or given) upright, not the first frame's guess
+        tilt_trusted = (self.upright_axis is not None or self._taught > 0) | (np.cumsum(teach) > 0)
         ref = self._references(g_unit, teach)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
@@ -344,6 +353,7 @@ class PostureClassifier:
                         lying & ~walking,
                         still,
                         still & (features.dyn_rms_g < self.walking_min_rms_g),
+                        tilt_trusted,
                         incl,
                         g_unit,
                         tilt,
@@ -370,6 +380,7 @@ class PostureClassifier:
         lying: NDArray[np.bool_],
         still: NDArray[np.bool_],
         quiet: NDArray[np.bool_],
+        trusted: NDArray[np.bool_],
         incl: NDArray[np.float64],
         g_unit: NDArray[np.float64],
         tilt: NDArray[np.int64],
@@ -398,6 +409,7 @@ class PostureClassifier:
         # is still itself but its gravity mixes in the walk's orientation)
         held_l = (quiet & ~lying).tolist()
         tilt_l = tilt.tolist()
+        trusted_l = trusted.tolist()
         incl_l = incl.tolist()
         sitting = CODE[Posture.SITTING]
         d_l = np.nan_to_num(disp).tolist()
@@ -439,11 +451,12 @@ class PostureClassifier:
             if ev != -2:
                 state = ev
                 held_g = None
-            trun = trun + 1 if held_l[i] and incl_l[i] > STANDING_MAX_DEG else 0
+            trun = trun + 1 if held_l[i] and trusted_l[i] and incl_l[i] > STANDING_MAX_DEG else 0
             if trun >= SEATED_MIN_FRAMES:
                 # no one stands with the pelvis tilted this far for this long, and no one
                 # stands up without a rise: seated until a transition, a walk or a rest
                 state = sitting
+            known = True  # the posture comes from evidence, not from an untaught tilt
             if state >= 0:
                 out[i] = state
             elif mem >= 0 and mem_g is not None and float(g_unit[i] @ mem_g) >= same_cos:
@@ -451,10 +464,16 @@ class PostureClassifier:
                 # sit-to-stand first, so without one the "walk" was a seated fidget (and after
                 # standing, the wearer stands again)
                 out[i] = mem
-            else:
+            elif trusted_l[i]:
                 out[i] = tilt_l[i]
+            else:
+                # no upright learnt or given yet: the tilt from the first frame's guess cannot
+                # tell sitting from standing
+                out[i] = CODE[Posture.STATIONARY]
+                known = False
             if held_l[i]:
-                held, held_g = int(out[i]), g_unit[i]
+                # a posture read against the first frame's guess is not carried over a walk
+                held, held_g = (int(out[i]), g_unit[i]) if known else (-1, _NOWHERE)
         self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
         self._tilted_run = trun
         self._run_sum, self._run_n = s_, c_

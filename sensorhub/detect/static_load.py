@@ -15,6 +15,12 @@ break *began*, not when it was confirmed). Returns to the bout's posture shorter
 bout holds less than ``min_break_s`` of walking and other postures in total, and its posture is
 the majority of its frames.
 
+``stationary`` (still and upright, sitting or standing not known) is compatible with sitting
+and standing: a ``stationary`` bout whose wearer is then seen sitting (or standing) goes on as
+a sitting (standing) bout from its start, and ``stationary`` frames inside a sitting or
+standing bout are part of it. A hip or lower-back wearer is ``stationary`` until a first walk
+teaches which way is up (a band put on at the desk), so the bout does not split when it does.
+
 A data gap longer than ``max_gap_s`` ends the bout at the last evidence before the gap; across
 a shorter one the tracker goes on as if the data had not stopped (the posture before the gap
 held through it, so a gap inside an interruption counts towards the break). A tracker can also start
@@ -43,6 +49,8 @@ from sensorhub.detect.posture import CODE, POSTURES, STATIC_CODES
 from sensorhub.model import NS_PER_S, CurrentBout, Posture, StaticBout
 
 _ACTIVE = CODE[Posture.ACTIVE]
+_STATIONARY = CODE[Posture.STATIONARY]
+_SEATED_OR_STANDING = frozenset({CODE[Posture.SITTING], CODE[Posture.STANDING]})
 
 
 class StaticLoadTracker:
@@ -222,9 +230,16 @@ class StaticLoadTracker:
             if lab in STATIC_CODES:
                 self._start(lab, s, e)
             return
-        if lab == self._bout_label:
+        refines = self._bout_label == _STATIONARY and lab in _SEATED_OR_STANDING
+        if (
+            lab == self._bout_label
+            or refines
+            or (lab == _STATIONARY and self._bout_label in _SEATED_OR_STANDING)
+        ):
             if self._brk_start is None:
                 self._bout_last = e
+                if refines:
+                    self._bout_label = lab
             elif self._is_break(s, self._cur_active):
                 # a short gap inside the interruption made it a break
                 self._close(self._brk_start)
@@ -235,6 +250,8 @@ class StaticLoadTracker:
                 self._moved += self._cur_active
                 self._brk_start, self._cur_active = None, 0
                 self._bout_last = e
+                if refines:
+                    self._bout_label = lab
             return
         if self._brk_start is None:
             self._brk_start = s
