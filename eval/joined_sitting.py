@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from sensorhub.io.analysis import analyze_recording
 from sensorhub.io.readers import Recording
-from sensorhub.model import Placement
+from sensorhub.model import NS_PER_S, Placement, SampleBlock, StaticBout
+from sensorhub.pipeline import Pipeline
 
 SITTING_S = 35 * 60.0
 FIDGETS_AT_S = (10 * 60.0, 22 * 60.0)
@@ -102,6 +103,27 @@ def analyse(hapt: Path, recording: str) -> dict[str, Any]:
     return analyze_recording(Recording(acc.astype(np.float32), fs), Placement.HIP)
 
 
+def live_bouts(hapt: Path, recording: str) -> list[dict[str, Any]]:
+    """Static bouts of the same recording streamed as a hub would (10-s blocks, no pre-scan,
+    no stored upright: a band put on at the desk), in the analysis document's form."""
+    truth = json.loads((hapt / f"{recording}.truth.json").read_text())
+    z = np.load(hapt / f"{recording}.npz")
+    fs = float(z["fs"])
+    acc = joined_sitting(truth, z["acc"], fs)
+    t = np.round(np.arange(len(acc)) / fs * NS_PER_S).astype(np.int64)
+    pipe = Pipeline(Placement.HIP, fs_hz=fs)
+    step = round(10 * fs)
+    events = []
+    for i in range(0, len(acc), step):
+        events += pipe.feed(SampleBlock(t[i : i + step], acc[i : i + step], fs)).events
+    events += pipe.flush().events
+    return [
+        {"start_s": e.start_ns / NS_PER_S, "end_s": e.end_ns / NS_PER_S, "posture": e.posture}
+        for e in events
+        if isinstance(e, StaticBout)
+    ]
+
+
 def one_sitting_bout(doc: dict[str, Any]) -> bool:
     """Whether the analysis is one sitting bout of the full length (+-1 min)."""
     bouts = [b for b in doc["static_bouts"] if b["end_s"] - b["start_s"] > 60.0]
@@ -117,11 +139,13 @@ def joined_sitting_report(datasets: Path) -> list[str]:
     """Markdown lines: every person's result."""
     hapt = datasets / DATASET
     rows = []
-    ok = 0
+    ok = live_ok = 0
     for rec in first_recordings(hapt):
         doc = analyse(hapt, rec)
         good = one_sitting_bout(doc)
         ok += good
+        live = one_sitting_bout({"static_bouts": live_bouts(hapt, rec)})
+        live_ok += live
         bouts = [b for b in doc["static_bouts"] if b["end_s"] - b["start_s"] > 60.0]
         shown = ", ".join(
             f"{b['posture']} {b['start_s'] / 60:.1f}-{b['end_s'] / 60:.1f}" for b in bouts[:4]
@@ -132,7 +156,8 @@ def joined_sitting_report(datasets: Path) -> list[str]:
             if p["posture"] in secs:
                 secs[p["posture"]] += p["end_s"] - p["start_s"]
         rows.append(
-            f"| {rec} | {'yes' if good else 'no'} | {secs['sitting'] / 60:.1f} | "
+            f"| {rec} | {'yes' if good else 'no'} | {'yes' if live else 'no'} | "
+            f"{secs['sitting'] / 60:.1f} | "
             f"{secs['standing'] / 60:.1f} | {shown or 'none'}{more} |"
         )
     return [
@@ -141,11 +166,14 @@ def joined_sitting_report(datasets: Path) -> list[str]:
         "Each open waist person's sitting segments joined to 35 min, two 5-s walks inside, "
         "nothing before the sitting (issue 13's held-out test, rebuilt from the open "
         f"recordings). One sitting bout of the full length (+-1 min): **{ok} of "
-        f"{len(rows)}** people.",
+        f"{len(rows)}** people with `sensorhub analyze` (its pre-scan learns the upright from "
+        f"the two walks); **{live_ok} of {len(rows)}** streamed as a hub would, with no upright "
+        "known at the start (a band put on at the desk: stationary until the first walk). The "
+        "other columns are the analysis's.",
         "",
-        "| recording | one sitting bout | min read sitting | min read standing | "
-        "bouts >= 1 min (posture, start-end min) |",
-        "|---|---|---|---|---|",
+        "| recording | one sitting bout (analyze) | ... (live hub) | min read sitting | "
+        "min read standing | bouts >= 1 min (posture, start-end min) |",
+        "|---|---|---|---|---|---|",
         *rows,
         "",
     ]
