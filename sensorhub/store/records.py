@@ -90,7 +90,8 @@ class LiveRecord:
     ``upright_axis`` is the body's vertical axis the pipeline learnt from walking (device
     axes), kept so that a restarted hub reads a thigh or hip sensor's posture as before the
     restart instead of taking the first orientation it sees for upright (outbox only: the
-    database's live state has no column for it).
+    database's live state has no column for it, nor for the bout's ``interrupted_s`` and
+    ``active_s``, which a hub resumed from the database takes as 0).
     """
 
     wearer_id: str
