@@ -93,7 +93,7 @@ GAPS = [
     "0.760. Person 8 stands 17 deg from the walking upright at a recording's start: only a "
     "seen transition tells that apart. The same cost shows on the two-sample lower-back smoke "
     "set (HARTH, 0.821 -> 0.771): the older adult of HAR70+ stands 33-37 deg from the "
-    "orientation of her only walk, 8 s long, so her standing before it reads as sitting. The "
+    "orientation of their only walk, 8 s long, so their standing before it reads as sitting. The "
     "joined-sitting test (35 min of a person's sitting, two 5-s walks, no sit-down; "
     "eval/joined_sitting.py, section above) gives one sitting bout for 18 of the 21 open "
     "people; the other 3 sit with the pelvis less than 14 deg from the walking upright in "
