@@ -23,10 +23,10 @@ teaches which way is up (a band put on at the desk), so the bout does not split 
 
 A data gap longer than ``max_gap_s`` ends the bout at the last evidence before the gap; across
 a shorter one the tracker goes on as if the data had not stopped (the posture before the gap
-held through it, so a gap inside an interruption counts towards the break). A tracker can also start
-inside a bout left open by an earlier one (``resume``: the hub restarted); the silence since
-the bout's last evidence is then a gap like any other, and the interruptions the bout held so
-far (``CurrentBout.interrupted_s``) still count.
+held through it, so a gap inside an interruption counts towards the break). A tracker can
+also start inside a bout left open by an earlier one (``resume``: the hub restarted); the
+silence since the bout's last evidence is then a gap like any other, and the interruptions the
+bout held so far (``CurrentBout.interrupted_s``) still count.
 
 The machine works on runs of equal labels and evaluates every condition at an analytically
 computed time (interruption start + what is left of the break length, run start +
@@ -65,7 +65,9 @@ class StaticLoadTracker:
     max_gap_s
         Data gaps longer than this end the bout.
     min_bout_s
-        Finished bouts shorter than this are not reported.
+        Finished bouts with less than this of their own posture (their length minus the
+        interruptions inside) are not reported; at least ``min_break_s``, so that a reported
+        bout is mostly its own posture.
     resume
         A bout still open when an earlier tracker stopped (e.g. the hub restarted; its
         ``last_ns`` is the last evidence folded into it, ``interrupted_s`` the interruptions
