@@ -7,9 +7,11 @@ outputs land in ``eval/out/<dataset>/<recording>.json`` and are scored with the 
 
 Usage: ``python -m eval [--datasets DIR] [--only NAME ...] [--jobs N] [--no-loso]``
 
-Thresholds chosen on data are cross-validated leave-one-subject-out (:mod:`eval.loso`, the
-pocket fall impact level); ``--no-loso`` skips that (it analyses the fall trials once per
-candidate level, a few CPU-minutes).
+Thresholds chosen on data are cross-validated leave-one-subject-out: the pocket fall impact
+level (:mod:`eval.loso`, which analyses the fall trials once per candidate level, a few
+CPU-minutes) and the waist sitting and lying angles (:mod:`eval.loso_posture`); ``--no-loso``
+skips both. With the waist set evaluated, every person's sitting is also joined into 35 min
+without a sit-down (:mod:`eval.joined_sitting`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from eval.bout_consistency import bout_consistency
 from eval.by_subject import by_subject
+from eval.joined_sitting import joined_sitting_report
 from eval.loso import loso_fall_impact
+from eval.loso_posture import DATASET as LOSO_DATASET
+from eval.loso_posture import loso, write_loso
 from eval.padded_trials import padded_trials
 from eval.recordings import truth_and_output
 from eval.reference_checks import reference_checks
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics.update(extra_metrics(d, out_dir))
         metrics.update(reference_checks(d, out_dir))
         metrics.update(by_subject(scorer, d, out_dir))
+        metrics.update(bout_consistency(d, out_dir))
         metrics.update(padded_trials(d, PLACEMENT_MAP, jobs=args.jobs))
         if not args.no_loso and any(
             (json.loads(p.read_text()).get("trial") or {}).get("kind") == "fall"
@@ -175,7 +182,15 @@ def main(argv: list[str] | None = None) -> int:
         results.append(metrics)
         print()
     (args.out / "metrics.json").write_text(json.dumps(_clean(results), indent=1) + "\n")
-    write_results(args.results, results, only=args.only is not None)
+    loso_lines: list[str] = []
+    if not args.no_loso and any(d.name == LOSO_DATASET for d in dirs):
+        t0 = time.perf_counter()
+        result = loso(scorer, args.datasets, jobs=args.jobs)
+        loso_lines = write_loso(args.out / "loso.json", result)
+        print(f"leave-one-subject-out: {time.perf_counter() - t0:.0f} s")
+    if any(d.name == LOSO_DATASET for d in dirs):
+        loso_lines += joined_sitting_report(args.datasets)
+    write_results(args.results, results, only=args.only is not None, extra=loso_lines)
     print(f"wrote {args.results}")
     return 0
 

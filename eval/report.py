@@ -98,15 +98,54 @@ GAPS = [
     "after the impact (DESIGN.md section 6), which found 2 more open falls. The caregiver "
     "alert (DESIGN.md section 6) waits 60 s for the wearer to get up or cancel, which is where "
     "car transfers have to be caught.",
-    "Hip posture: balanced accuracy 0.962 (target met on the pool), but 6 of 21 people are "
-    "below 0.95 (worst 0.90). Sit/stand comes from the transition that began a static "
-    "period (Najafi 2002 / Adamowicz 2020) with rules from physiology (getting up from lying "
-    "leaves one sitting until the pelvis rises; only walks that keep the trunk's orientation "
-    "clear the state); each constant moved by +-50 % changes the figure by <= 0.004. The "
-    "pelvic-tilt fallback stays at 10 deg: 15 deg (Endo 2012: 18.3 deg average posterior "
-    "rotation) scored 0.970 here but turned a real seated pelvis to standing after a "
-    "fidget. Remaining errors: sit/stand transitions longer than the 7-s window, still "
-    "epochs next to a transition called walking.",
+    "Hip posture (issue 13): pooled balanced accuracy 0.970 with the shipped thresholds (2 of "
+    "21 people below 0.95, worst 0.902), but 0.958 leave-one-subject-out (worst held-out "
+    "person 0.760, 2 of 21 below 0.92): both LOSO targets (>= 0.97, nobody below 0.92) are "
+    "missed. The upright is now learnt from walks only and without the first frame's weight "
+    "(before, an exponential average starting at the first frame kept ~13 % of it after the "
+    "pre-scan's 120 s of walking; the open recordings all start standing, which made that bias "
+    "helpful here and wrong for a wearer already seated: joined sitting read as standing for "
+    "20 of 21 people). Against a pure walking upright, standing sits 2-17 deg away on this set "
+    "(the trunk leans forward when walking), so the pelvic-tilt threshold is 14 deg (chosen in "
+    "20 of 21 folds). A sit-to-stand is trusted only when the integration's own error (the "
+    "vertical velocity left at the window's end) is smaller than the movement's peak speed: "
+    "+0.004 here, and the tiled hip sitting of tests/io/test_real_static_bouts.py no longer "
+    "reads a seat shift as a rise. Person 19 sits reclined (50-76 deg from the walking "
+    "upright), which a 60-deg lying threshold reads as lying; 70 deg fixes it on the pool, but "
+    "the other 20 people do not need it, so the fold that holds 19 out picks 60 deg and scores "
+    "0.760. Person 8 stands 17 deg from the walking upright at a recording's start: only a "
+    "seen transition tells that apart. The same cost shows on the two-sample lower-back smoke "
+    "set (HARTH, 0.821 -> 0.771): the older adult of HAR70+ stands 33-37 deg from the "
+    "orientation of their only walk, 8 s long, so their standing before it reads as sitting. The "
+    "joined-sitting test (35 min of a person's sitting, two 5-s walks, no sit-down; "
+    "eval/joined_sitting.py, section above) gives one sitting bout for 18 of the 21 open "
+    "people; the other 3 sit with the pelvis less than 14 deg from the walking upright in "
+    "some or all of their sittings, which reads as standing (the code before issue 13: 1 of "
+    "21, and 0 of 21 live). Streamed as a live hub would, "
+    "with no upright known at the start (a band put on at the desk), 14 of 21: the pelvis is "
+    "`stationary` until the first walk and the bout goes on as sitting after it (before this "
+    "release such a wearer read as standing until then and the bout split at the walk); the "
+    "rest split where a seat shift before the first walk is read as a rise, which nothing "
+    "corrects until the upright is known. How the sittings are joined "
+    "matters: with joins that turn the acceleration vector (as a tilting pelvis does) or cut "
+    "hard, 18 of 21 pass; a plain linear cross-fade shortens the vector at each join, which "
+    "the vertical integration can read as a fall and a rise of the pelvis: 17 of 21. The "
+    "hold of a pelvis tilted > 25 deg for 5 s as seated is what keeps a person's less tilted "
+    "sittings seated (without it 10-12 of 21); it assumes no one stands 25 deg from the "
+    "walking orientation, which the HAR70+ adult above breaks. No model was trained: the two "
+    "thresholds above are the only settings chosen by the grid.",
+    "Static bouts (issue 13): interruptions inside a bout now count in total towards the 1-min "
+    "break (walking and other postures; moving in place does not, but a bout must stay mostly "
+    "its own posture), walking runs shorter than 4 s read as moving in place, and a short "
+    "data gap carries the posture before it. Every reported bout of every open recording "
+    "agrees with the same analysis's postures (rows above; eval/bout_consistency.py; with the "
+    "code before issue 13, 46 of 165 reported bouts broke these rules): the "
+    "lower-back circuits (Test11) report no static bout (their pauses are shorter than a "
+    "minute; issue 13 saw 'sitting 0-110 s' around four walks) and the first HAPT recording "
+    "none (issue 13: 'sitting 0-113 s' over standing, sitting and lying, 'standing 312-402 s' "
+    "over stairs). The open sets hold few bouts of a minute or more (HAPT postures last 12-41 s), "
+    "so the joined-sitting tests and the hypothesis property of the tracker "
+    "(tests/detect/test_static_load.py) carry most of the evidence.",
     "Chest (UCI 427): the blind pipeline reports `stationary`, never `sitting`, for an upright "
     "chest (a chest strap cannot tell sitting from standing; relative to each trial's own "
     "ambulating orientation bed sitting is only 12 deg away), so the scorer's sitting recall "
@@ -175,6 +214,11 @@ KEYS = [
     ("loso_fall_specificity", "leave-one-subject-out: fall specificity"),
     ("loso_fall_stress_specificity", "leave-one-subject-out: stress-test specificity"),
     ("loso_fall_level_all", "pocket impact level the rule picks on everyone (g)"),
+    ("static_bouts_checked", "static bouts (>= 1 min) reported"),
+    (
+        "static_bouts_inconsistent",
+        "... holding >= 1 min of walking/other postures, or not mostly their own posture",
+    ),
     ("false_steps_per_static_hour", "false steps per hour sitting/standing/lying"),
     ("static_hours", "static hours checked"),
     ("recordings", "recordings"),
@@ -249,25 +293,33 @@ def _loso_lines(m: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = False) -> None:
-    """Write the markdown report (``only``: a partial run, says so in the header)."""
+def write_results(
+    path: Path,
+    results: list[dict[str, Any]],
+    *,
+    only: bool = False,
+    extra: list[str] | None = None,
+) -> None:
+    """Write the markdown report (``only``: a partial run, says so in the header; ``extra``:
+    the leave-one-subject-out section, placed after the datasets)."""
     lines = [
         "# sensorhub detection engine: accuracy on the shared datasets",
         "",
         "Produced by `make eval` (`python -m eval`), which analyses every recording in "
         "`../shared/datasets` with the same code as `sensorhub analyze` and scores it with the "
-        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). No parameter is "
-        "fitted by an optimiser and no model is trained in this engine. One threshold is chosen on "
-        "data by a fixed rule, the pocket fall impact level, and it is cross-validated "
-        "leave-one-subject-out (eval/loso.py; `python -m eval --no-loso` skips it) with the "
-        "per-fold figures below. Per-person figures (median and worst person) show how much a "
-        "result depends on who wore the sensor. Other thresholds come from physiology or the "
-        "cited literature (detector docstrings); a few were chosen after looking at these "
-        "recordings and are therefore optimistic here: the stride-or-step "
-        "bounds for limb sensors (autocorrelation at half the period: > 0.2 stride, < -0.5 "
-        "step, in between the walk's cadence decides), the recurrence floor of limb steps "
-        "outside walking (0.5), the 10 deg pelvic-tilt sitting threshold and the 0.05 g "
-        "walking movement floor. The `diagnostic` rows of the lower-back set check the "
+        "datasets' own `score.py` (rules in `../shared/datasets/README.md`). No model is "
+        "trained. Three thresholds are chosen on data and cross-validated "
+        "leave-one-subject-out (`python -m eval --no-loso` skips it): the pocket fall impact "
+        "level, by a fixed rule (eval/loso.py, per-fold figures below), and the hip/lower-back "
+        "pelvic tilt for sitting and trunk inclination for lying, by a grid (eval/loso_posture.py, "
+        "section below: each held-out person is scored with the grid point that is best on the "
+        "other people). Per-person figures (median and worst person) show how much a result "
+        "depends on who wore the sensor. Other thresholds come from physiology or the cited "
+        "literature (detector docstrings); a few were chosen after looking at these recordings "
+        "and are therefore optimistic here: the stride-or-step bounds for limb sensors "
+        "(autocorrelation at half the period: > 0.2 stride, < -0.5 step, in between the walk's "
+        "cadence decides), the recurrence floor of limb steps outside walking (0.5) and the "
+        "0.05 g walking movement floor. The `diagnostic` rows of the lower-back set check the "
         "reference itself (eval/reference_checks.py). These are small, mostly scripted "
         "laboratory datasets; the figures describe these conditions, not free-living use.",
         "",
@@ -297,6 +349,7 @@ def write_results(path: Path, results: list[dict[str, Any]], *, only: bool = Fal
             lines += ["", "| anchor / target | published figure |", "|---|---|"]
             lines += [f"| {a} | {b} |" for a, b in anchors]
         lines.append("")
+    lines += extra or []
     bench = Path(__file__).resolve().parent.parent / "bench" / "out" / "results.json"
     speed_title = "## Speed and memory (`make bench`, bench/bench_analyze.py)"
     earlier = _section(path, speed_title)

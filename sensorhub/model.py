@@ -132,6 +132,11 @@ class CurrentBout:
     posture: Posture
     #: device time of the latest evidence folded into the bout
     last_ns: int
+    #: seconds of finished interruptions (short walks, other postures, moving in place) inside
+    #: the bout so far (:class:`~sensorhub.detect.static_load.StaticLoadTracker`)
+    interrupted_s: float = 0.0
+    #: ... of which moving in place (``active``), which does not count towards a break
+    active_s: float = 0.0
 
     @property
     def duration_s(self) -> float:

@@ -115,34 +115,52 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _num(v: float | None, fmt: str) -> str:
+    return "-" if v is None else format(v, fmt)
+
+
+#: Gait-bout columns of the table: (JSON key, header, width, format).
+GAIT_COLUMNS = (
+    ("steps", "steps", 6, "d"),
+    ("cadence_spm", "cadence", 8, ".1f"),
+    ("stride_time_s", "stride_s", 9, ".2f"),
+    ("stride_time_cv_pct", "CV%", 6, ".1f"),
+    ("step_regularity", "step_reg", 9, ".2f"),
+    ("stride_regularity", "strd_reg", 9, ".2f"),
+    ("asymmetry_pct", "asym%", 6, ".1f"),
+    ("harmonic_ratio", "HR", 5, ".2f"),
+    ("shuffling_pct", "shuffle%", 9, ".1f"),
+    ("speed_mps", "speed", 6, ".2f"),
+)
+
+
 def format_table(doc: dict[str, Any]) -> str:
-    """A short human-readable summary of an analysis document."""
+    """A short human-readable summary of an analysis document: the summary, the static
+    bouts, and every gait bout with the metrics the JSON has (regularity, asymmetry,
+    harmonic ratio, shuffling; speed only when the height or sensor height was given)."""
     s = doc["summary"]
+    static = doc["static_bouts"]
     lines = [
         f"recording: {doc['duration_s']:.1f} s, placement {doc['placement']}",
         f"steps: {doc['steps']['count']}",
-        f"sedentary: {s['sedentary_s'] / 60:.1f} min   walking: {s['walking_s'] / 60:.1f} min   "
+        f"sedentary: {s['sedentary_s'] / 60:.1f} min (in sedentary bouts: "
+        f"{s['sedentary_in_bouts_s'] / 60:.1f} min)   walking: {s['walking_s'] / 60:.1f} min",
         f"longest static bout: {s['longest_static_bout_s'] / 60:.1f} min   breaks: {s['breaks']}",
         "",
         f"{'static bout':<14}{'start_s':>10}{'end_s':>10}{'minutes':>9}",
     ]
-    for b in doc["static_bouts"]:
+    for b in static:
         lines.append(
             f"{b['posture']:<14}{b['start_s']:>10.1f}{b['end_s']:>10.1f}"
             f"{(b['end_s'] - b['start_s']) / 60:>9.1f}"
         )
-    lines += [
-        "",
-        f"{'gait bout':<10}{'start_s':>9}{'end_s':>9}{'steps':>7}{'cadence':>9}"
-        f"{'CV%':>7}{'speed':>7}",
-    ]
+    header = f"{'gait bout':<10}{'start_s':>9}{'end_s':>9}"
+    header += "".join(f"{h:>{w}}" for _, h, w, _ in GAIT_COLUMNS)
+    lines += ["", header]
     for g in doc["gait_bouts"]:
-        cv = "-" if g["stride_time_cv_pct"] is None else f"{g['stride_time_cv_pct']:.1f}"
-        sp = "-" if g["speed_mps"] is None else f"{g['speed_mps']:.2f}"
-        lines.append(
-            f"{'':<10}{g['start_s']:>9.1f}{g['end_s']:>9.1f}{g['steps']:>7}"
-            f"{g['cadence_spm']:>9.1f}{cv:>7}{sp:>7}"
-        )
+        row = f"{'':<10}{g['start_s']:>9.1f}{g['end_s']:>9.1f}"
+        row += "".join(f"{_num(g.get(k), f):>{w}}" for k, _, w, f in GAIT_COLUMNS)
+        lines.append(row)
     for f in doc["falls"]:
         lines.append(f"possible fall at {f['time_s']:.1f} s (confidence {f['confidence']:.2f})")
     for w in doc["nonwear"]:

@@ -2,8 +2,14 @@
 
 The device's mounting is unknown, so "upright" is learned from the data: the body's vertical
 axis in device coordinates is the direction of gravity while walking (people walk upright). An
-exponential average over walking frames keeps it current when a device is re-attached. Until
-the first walk, the reference is the configured ``upright_axis`` or the first frame's gravity.
+exponential average over walking frames keeps it current when a device is re-attached. At the
+lower back and hip, where sitting and standing are told apart by the pelvis's tilt from it,
+only walks teach it (walking frames in a run of at least ``WALK_RUN_FRAMES``: a second or two
+of rhythm while seated is not a walk), and without a configured ``upright_axis`` its first
+frames are averaged as they come (1/n), so a few seconds of walking are enough and the first
+frame's gravity, only a guess (the wearer may be seated), carries no weight once a walk is
+seen. Until the first walk, the reference is the configured ``upright_axis`` or the first
+frame's gravity.
 
 Rules per placement (DESIGN.md sections 4.1 and 6):
 
@@ -24,9 +30,16 @@ Rules per placement (DESIGN.md sections 4.1 and 6):
   state: a walk may end in sitting or standing. Stilled again within ``SAME_POSTURE_DEG`` of
   the orientation held before the walk, the wearer is taken to hold the same posture (a walk
   from sitting needs a sit-to-stand first, so a "walk" without one was a seated fidget; after
-  standing, the wearer stands again). Otherwise, and while no transition is known, the pelvic
-  tilt decides (Endo et al. 2012: the pelvis rotates posteriorly by ~18 deg from standing to
-  sitting).
+  standing, the wearer stands again; the orientation held is taken from frames whose whole
+  window is quiet, not from a frame next to the walk). Otherwise, and while no transition is
+  known, the pelvic tilt decides (Endo et al. 2012: the pelvis rotates posteriorly by ~18 deg
+  from standing to sitting). A pelvis tilted beyond ``STANDING_MAX_DEG`` for
+  ``SEATED_MIN_FRAMES`` s is seated whatever came before (a "rise" detected before it was a
+  shift on the seat), and stays seated until a transition, a walk or a rest: no one stands
+  with the pelvis tilted that far, and no one stands up without a rise. Before any upright is
+  learnt or given (a band put on at the desk, no walk yet) the tilt means nothing and a still
+  pelvis with no transition known is ``stationary``; a posture read that way is not carried
+  over the first walk.
 * thigh, pocket: thigh inclination from upright > ``sitting_thigh_inclination_deg`` -> sitting,
   else standing (Acti4); walking / active as above. Lying cannot be told from sitting by a thigh
   sensor alone and is reported as sitting (both are sedentary).
@@ -93,6 +106,18 @@ UPRIGHT_MAX_DEG: Final = 45.0
 #: Endo et al. 2012; shifting on a seat or in a stance moves it by a few degrees).
 SAME_POSTURE_DEG: Final = 5.0
 
+#: Largest pelvis/trunk inclination (deg) from the walking-learnt upright of a still wearer who
+#: stands: standing keeps the pelvis close to its walking orientation (pelvic tilt moves by
+#: ~4 deg within a stride, Perry 1992; the trunk leans forward a little more when walking),
+#: while sitting tilts it posteriorly by 18.3 deg on average (Endo et al. 2012). A still pelvis
+#: tilted more than this is seated even when a "sit-to-stand" was detected before it
+#: (shifting on a seat can look like one).
+STANDING_MAX_DEG: Final = 25.0
+
+#: Still frames in a row tilted beyond ``STANDING_MAX_DEG`` that show a seated wearer: longer
+#: than a sit-to-stand or stand-to-sit (1-3 s, Najafi et al. 2002) or a stoop.
+SEATED_MIN_FRAMES: Final = 5
+
 #: Frames between a frame and the start of its transition window (the pipeline's context).
 WINDOW_LEAD_FRAMES: Final = 3
 
@@ -101,6 +126,7 @@ WINDOW_LEAD_FRAMES: Final = 3
 MIN_TAUGHT_FRAMES: Final = 10
 
 TRUNK: Final = frozenset({Placement.CHEST, Placement.LOWER_BACK, Placement.HIP})
+PELVIS: Final = frozenset({Placement.LOWER_BACK, Placement.HIP})
 THIGH: Final = frozenset({Placement.THIGH, Placement.POCKET})
 
 
@@ -122,6 +148,10 @@ class PostureFrames:
     postures: NDArray[np.int8]
     inclination_deg: NDArray[np.float64]
     reference_known: NDArray[np.bool_]
+
+
+#: The orientation of a posture not to be carried over a walk (matches no gravity direction).
+_NOWHERE: Final = np.zeros(3)
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -186,7 +216,8 @@ class PostureClassifier:
     upright_ref_
         Current upright reference (unit vector, device axes), or None before the first frame.
     walking_frames_
-        Number of walking frames the reference has learnt from.
+        Number of walking frames seen (the reference learns from those in walks of at least
+        ``WALK_RUN_FRAMES`` frames).
 
     :meth:`classify` returns the frames' postures (:class:`PostureFrames`).
     """
@@ -234,6 +265,7 @@ class PostureClassifier:
         self._held = -1  # posture of the last still upright frame, and its orientation
         self._held_g: NDArray[np.float64] | None = None
         self._walk_run = 0
+        self._tilted_run = 0  # still upright frames in a row tilted beyond STANDING_MAX_DEG
         self.upright_ref_: NDArray[np.float64] | None = None
         self.walking_frames_ = 0
         self._ema: NDArray[np.float64] | None = None  # EMA of walking gravity (unnormalised)
@@ -242,6 +274,7 @@ class PostureClassifier:
         self._taught = MIN_TAUGHT_FRAMES if upright_axis is not None else 0
         self._off_run = 0
         self._last_frame_walking = False
+        self._walk_trail = 0  # walking frames in a row at the end of the last call
 
     def classify(
         self,
@@ -289,8 +322,14 @@ class PostureClassifier:
         if not steps_visible:  # too few samples per second to see steps
             walking[:] = False
         known_before = self.upright_axis is not None or self.walking_frames_ > 0
+        self.walking_frames_ += int(walking.sum())
+        # lower back / hip: only walks teach, averaged from the first walk (module docstring);
+        # other placements learn from every walking frame with the plain average
+        teach = self._in_walks(walking) if self.placement in PELVIS else walking
         reference_known = known_before | (np.cumsum(walking) > 0)
-        ref = self._references(g_unit, walking)
+        # the tilt is judged against a learnt (or given) upright, not the first frame's guess
+        tilt_trusted = (self.upright_axis is not None or self._taught > 0) | (np.cumsum(teach) > 0)
+        ref = self._references(g_unit, teach)
         cos = np.clip((g_unit * ref).sum(axis=1), -1.0, 1.0)
         incl = np.degrees(np.arccos(cos))
         active = (
@@ -313,6 +352,8 @@ class PostureClassifier:
                         walking & ~lying,
                         lying & ~walking,
                         still,
+                        still & (features.dyn_rms_g < self.walking_min_rms_g),
+                        tilt_trusted,
                         incl,
                         g_unit,
                         tilt,
@@ -338,6 +379,8 @@ class PostureClassifier:
         walking: NDArray[np.bool_],
         lying: NDArray[np.bool_],
         still: NDArray[np.bool_],
+        quiet: NDArray[np.bool_],
+        trusted: NDArray[np.bool_],
         incl: NDArray[np.float64],
         g_unit: NDArray[np.float64],
         tilt: NDArray[np.int64],
@@ -362,14 +405,20 @@ class PostureClassifier:
         walk_like = (walking & (turn <= MAX_WALK_TURN_DEG_S) & ~cand).tolist()
         rest_like = (lying & still).tolist()
         upright = (still & (incl <= UPRIGHT_MAX_DEG)).tolist()
-        held_l = (still & ~lying).tolist()
+        # the posture held: still frames whose whole window is quiet (a frame next to a walk
+        # is still itself but its gravity mixes in the walk's orientation)
+        held_l = (quiet & ~lying).tolist()
         tilt_l = tilt.tolist()
+        trusted_l = trusted.tolist()
+        incl_l = incl.tolist()
+        sitting = CODE[Posture.SITTING]
         d_l = np.nan_to_num(disp).tolist()
         # cosine of the largest turn from the posture held before a walk that still counts as
         # that posture
         same_cos = float(np.cos(np.radians(SAME_POSTURE_DEG)))
         out = np.empty(n, dtype=np.int64)
         wrun, lrun, seen = self._walk_run, self._lying_run, self._upright_seen
+        trun = self._tilted_run
         s_, c_ = self._run_sum, self._run_n
         state, mem, mem_g = self._sts_state, self._mem_state, self._mem_g
         held, held_g = self._held, self._held_g
@@ -402,6 +451,12 @@ class PostureClassifier:
             if ev != -2:
                 state = ev
                 held_g = None
+            trun = trun + 1 if held_l[i] and trusted_l[i] and incl_l[i] > STANDING_MAX_DEG else 0
+            if trun >= SEATED_MIN_FRAMES:
+                # no one stands with the pelvis tilted this far for this long, and no one
+                # stands up without a rise: seated until a transition, a walk or a rest
+                state = sitting
+            known = True  # the posture comes from evidence, not from an untaught tilt
             if state >= 0:
                 out[i] = state
             elif mem >= 0 and mem_g is not None and float(g_unit[i] @ mem_g) >= same_cos:
@@ -409,11 +464,18 @@ class PostureClassifier:
                 # sit-to-stand first, so without one the "walk" was a seated fidget (and after
                 # standing, the wearer stands again)
                 out[i] = mem
-            else:
+            elif trusted_l[i]:
                 out[i] = tilt_l[i]
+            else:
+                # no upright learnt or given yet: the tilt from the first frame's guess cannot
+                # tell sitting from standing
+                out[i] = CODE[Posture.STATIONARY]
+                known = False
             if held_l[i]:
-                held, held_g = int(out[i]), g_unit[i]
+                # a posture read against the first frame's guess is not carried over a walk
+                held, held_g = (int(out[i]), g_unit[i]) if known else (-1, _NOWHERE)
         self._walk_run, self._lying_run, self._upright_seen = wrun, lrun, seen
+        self._tilted_run = trun
         self._run_sum, self._run_n = s_, c_
         self._sts_state, self._mem_state, self._held = state, mem, held
         # copies: views would keep the whole batch alive
@@ -428,6 +490,18 @@ class PostureClassifier:
         cos = np.clip((prev * g_unit).sum(axis=1), -1.0, 1.0)
         return np.asarray(np.nan_to_num(np.degrees(np.arccos(cos)), nan=0.0), dtype=np.float64)
 
+    def _in_walks(self, walking: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Walking frames that end a run of at least ``WALK_RUN_FRAMES`` walking frames (a
+        walk, not a second or two of rhythm on a seat): only they teach "upright"."""
+        n = len(walking)
+        # length of the walking run ending at each frame, continuing the previous call's
+        starts = np.maximum.accumulate(np.where(~walking, np.arange(n), -1))
+        run = np.arange(n) - starts
+        run[starts < 0] += self._walk_trail  # no break yet: the run goes back into the last call
+        run[~walking] = 0
+        self._walk_trail = int(run[-1])
+        return np.asarray(run >= WALK_RUN_FRAMES, dtype=bool)
+
     def _references(
         self, g_unit: NDArray[np.float64], walking: NDArray[np.bool_]
     ) -> NDArray[np.float64]:
@@ -436,7 +510,6 @@ class PostureClassifier:
         (a loop: each frame is tested against the reference so far, so the result does not
         depend on how the stream is chunked)."""
         idx = np.nonzero(walking)[0]
-        self.walking_frames_ += len(idx)
         assert self.upright_ref_ is not None
         n = len(g_unit)
         if len(idx) == 0:
@@ -460,7 +533,7 @@ class PostureClassifier:
         rx, ry, rz = (float(v) for v in self.upright_ref_)
         out: list[tuple[float, float, float]] = []
         follows_l = follows.tolist()
-        beta = 1.0 - alpha
+        prior = self.upright_axis is not None or self.placement not in PELVIS
         for j, (gx, gy, gz) in enumerate(g_unit[idx].tolist()):
             if self._taught >= MIN_TAUGHT_FRAMES and gx * rx + gy * ry + gz * rz < cos_sit:
                 self._off_run = self._off_run + 1 if follows_l[j] else 1
@@ -469,7 +542,11 @@ class PostureClassifier:
                     continue
                 yx, yy, yz = gx, gy, gz  # put back on turned: learn afresh
             self._off_run = 0
-            yx, yy, yz = alpha * gx + beta * yx, alpha * gy + beta * yy, alpha * gz + beta * yz
+            # without a given axis the first frame's gravity is a guess, not evidence: the
+            # first walking frames are averaged as they come (1/n), then exponentially
+            a = alpha if prior or self._taught * alpha >= 1.0 else 1.0 / (self._taught + 1)
+            b = 1.0 - a
+            yx, yy, yz = a * gx + b * yx, a * gy + b * yy, a * gz + b * yz
             self._taught += 1
             norm = math.sqrt(yx * yx + yy * yy + yz * yz) or 1e-9
             rx, ry, rz = yx / norm, yy / norm, yz / norm

@@ -229,8 +229,12 @@ def build_document(
     ``calibration`` is the ``calibration`` object (:func:`calibration_summary`); without it
     the document says that no calibration was attempted. ``mean_mad_mg`` is the recording's
     mean amplitude deviation (Vähä-Ypyä et al. 2015; the document has no epochs to carry it).
-    Walking endurance in the summary: the longest gait bout (first to last step) and how many
-    bouts last at least 1 min (DESIGN.md section 6, brisk walking for >= 1 min) and 10 min.
+    The summary's ``sedentary_s`` (seconds lying, sitting or ``stationary``) and
+    ``sedentary_in_bouts_s`` (of those, the sitting or ``stationary`` seconds inside static
+    bouts of that posture) come from the same posture segments as the bouts, so the second
+    never exceeds the first. Walking endurance in the summary: the longest gait bout (first to
+    last step) and how many bouts last at least 1 min (DESIGN.md section 6, brisk walking for
+    >= 1 min) and 10 min.
     """
     s = 1.0 / NS_PER_S
     posture = [
@@ -253,6 +257,15 @@ def build_document(
     )
     end_ns = duration * NS_PER_S
     breaks = sum(1 for b in static if b.end_ns < end_ns - NS_PER_S)
+    # the sedentary seconds inside sedentary bouts (their own posture only, so never more
+    # than ``sedentary_s``: a bout's interruptions are not sedentary time)
+    seated = [b for b in static if b.posture in (Posture.SITTING, Posture.STATIONARY)]
+    in_bouts_s = sum(
+        max(0, min(b.end_ns, e.end_ns) - max(b.start_ns, e.start_ns)) * s
+        for b in seated
+        for e in events
+        if isinstance(e, PostureSegment) and e.posture == b.posture
+    )
     gait_s = [(b.end_ns - b.start_ns) * s for b in gait]
     return {
         "schema": SCHEMA,
@@ -286,6 +299,7 @@ def build_document(
         "nonwear": [{"start_s": _r(w.start_ns * s), "end_s": _r(w.end_ns * s)} for w in nonwear],
         "summary": {
             "sedentary_s": _r(sedentary, 1),
+            "sedentary_in_bouts_s": _r(in_bouts_s, 1),
             "walking_s": _r(secs.get(Posture.WALKING.value, 0.0), 1),
             "longest_static_bout_s": _r(max((b.duration_s for b in static), default=0.0), 1),
             "breaks": breaks,

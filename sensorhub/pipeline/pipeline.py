@@ -20,11 +20,10 @@ from sensorhub.model import (
     Placement,
     Posture,
     SampleBlock,
-    StaticBout,
 )
 from sensorhub.pipeline.epochs import EpochAccumulator, steps_per_frame
 from sensorhub.pipeline.output import LiveState, PipelineOutput
-from sensorhub.pipeline.segments import PostureSegmenter
+from sensorhub.pipeline.segments import PostureSegmenter, ShortWalkFilter
 from sensorhub.pipeline.settings import PipelineSettings
 from sensorhub.pipeline.step_timeline import LIMB, StepTimeline
 from sensorhub.signal.features import FrameFeatures, compute_features
@@ -37,6 +36,10 @@ __all__ = ["Pipeline"]
 #: Greater trochanter height as a fraction of body height (Winter's anthropometry): the
 #: sensor height of a lower-back or hip sensor when only the wearer's height is known.
 TROCHANTER_HEIGHT_FRACTION = 0.53
+
+#: Trunk inclination (deg) above which a still chest is lying (the research notes' "lying >
+#: 60 deg"); lower back and hip use ``PipelineSettings.lying_trunk_inclination_deg``.
+LITERATURE_LYING_DEG = 60.0
 
 
 @dataclass(slots=True)
@@ -109,6 +112,12 @@ class Pipeline:
         self._posture = PostureClassifier(
             placement=self.placement,
             sitting_trunk_inclination_deg=st.sitting_trunk_inclination_deg,
+            # chosen on waist recordings: the chest keeps the classifier's literature value
+            lying_inclination_deg=(
+                st.lying_trunk_inclination_deg
+                if self.placement in (Placement.LOWER_BACK, Placement.HIP)
+                else LITERATURE_LYING_DEG
+            ),
             upright_axis=st.upright_axis,
             resume_posture=None if resume is None else resume.posture,
         )
@@ -121,6 +130,8 @@ class Pipeline:
             resume=resume,
         )
         self._segments = PostureSegmenter() if st.emit_posture_segments else None
+        # static bouts and posture segments see walks, not a second or two of rhythm
+        self._walk_filter = ShortWalkFilter()
         sensor_h = _sensor_height_m(self.placement, st)
         self._steps = StepTimeline(
             self.placement,
@@ -234,6 +245,7 @@ class Pipeline:
         batch = self._windower.end_segment()
         if batch is not None:
             self._process(batch, out, final=True)
+        self._settled_frames(*self._walk_filter.flush(), out)
         if self._segments is not None:
             out.events += self._segments.close()
         out.events += self._gait.finish()
@@ -257,9 +269,7 @@ class Pipeline:
         wear = self._wear.update(start, end, feats.dyn_rms_g)
         out.events += wear.intervals
         labels[wear.nonwear_mask] = CODE[Posture.NONWEAR]
-        out.events += self._track_static_load(start, end, labels, wear)
-        if self._segments is not None:
-            out.events += self._segments.segment(start, end, labels)
+        self._track_static_load(start, end, labels, wear, out)
         if self._low_rate:
             steps = np.zeros(len(labels), dtype=np.int64)
         else:
@@ -318,13 +328,29 @@ class Pipeline:
         end: NDArray[np.int64],
         labels: NDArray[np.int8],
         wear: WearFrames,
-    ) -> list[StaticBout]:
-        """Static bouts finished by these frames; confirmed non-wear ends the bout where the
-        stillness began (the device was off since then)."""
+        out: _Emitted,
+    ) -> None:
+        """Static bouts and posture segments finished by these frames (walking runs too
+        short to be a walk read as ``active``, :class:`ShortWalkFilter`); confirmed non-wear
+        ends the bout where the stillness began (the device was off since then)."""
         c = wear.confirmed_index
         if c < 0 or wear.confirmed_start_ns is None:
-            return self._tracker.update(start, end, labels)
-        bouts = self._tracker.update(start[:c], end[:c], labels[:c])
-        bouts += self._tracker.end_at(wear.confirmed_start_ns)
-        bouts += self._tracker.update(start[c:], end[c:], labels[c:])
-        return bouts
+            self._settled_frames(*self._walk_filter.push(start, end, labels), out)
+            return
+        self._settled_frames(*self._walk_filter.push(start[:c], end[:c], labels[:c]), out)
+        out.events += self._tracker.end_at(wear.confirmed_start_ns)
+        self._settled_frames(*self._walk_filter.push(start[c:], end[c:], labels[c:]), out)
+
+    def _settled_frames(
+        self,
+        start: NDArray[np.int64],
+        end: NDArray[np.int64],
+        labels: NDArray[np.int8],
+        out: _Emitted,
+    ) -> None:
+        """Frames whose walking runs are settled: into the static-load tracker and segments."""
+        if len(labels) == 0:
+            return
+        out.events += self._tracker.update(start, end, labels)
+        if self._segments is not None:
+            out.events += self._segments.segment(start, end, labels)

@@ -148,7 +148,8 @@ class LiveRecord:
     ``upright_axis`` is the body's vertical axis the pipeline learnt from walking (device
     axes), kept so that a restarted hub reads a thigh or hip sensor's posture as before the
     restart instead of taking the first orientation it sees for upright (outbox only: the
-    database's live state has no column for it).
+    database's live state has no column for it, nor for the bout's ``interrupted_s`` and
+    ``active_s``, which a hub resumed from the database takes as 0).
     """
 
     wearer_id: str
@@ -254,13 +255,25 @@ def _epoch_from_json(data: Mapping[str, Any]) -> EpochSummary:
 def _bout_to_json(bout: CurrentBout | None) -> dict[str, Any] | None:
     if bout is None:
         return None
-    return {"start_ns": bout.start_ns, "posture": str(bout.posture), "last_ns": bout.last_ns}
+    return {
+        "start_ns": bout.start_ns,
+        "posture": str(bout.posture),
+        "last_ns": bout.last_ns,
+        "interrupted_s": bout.interrupted_s,
+        "active_s": bout.active_s,
+    }
 
 
 def _bout_from_json(data: Mapping[str, Any] | None) -> CurrentBout | None:
     if data is None:
         return None
-    return CurrentBout(data["start_ns"], Posture(data["posture"]), data["last_ns"])
+    return CurrentBout(
+        data["start_ns"],
+        Posture(data["posture"]),
+        data["last_ns"],
+        float(data.get("interrupted_s", 0.0)),
+        float(data.get("active_s", 0.0)),
+    )
 
 
 def _axis(value: Any) -> tuple[float, float, float] | None:

@@ -151,7 +151,10 @@ def test_analyze_command_json_contract(
     assert "walking" in labels
     args = _args(str(tmp_path / "r.csv"), "--placement", "lower_back", "--format", "table")
     assert args.run(args) == 0
-    assert "gait bout" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "gait bout" in table
+    for column in ("step_reg", "strd_reg", "asym%", "HR", "shuffle%", "speed", "CV%"):
+        assert column in table, column
 
 
 def test_analyze_rejects_bad_options(tmp_path: Path) -> None:

@@ -110,7 +110,8 @@ records = st.one_of(
         LiveRecord,
         st.text(min_size=1),
         postures,
-        st.none() | st.builds(CurrentBout, times, postures, times),
+        st.none()
+        | st.builds(CurrentBout, times, postures, times, st.floats(0, 1e4), st.floats(0, 1e4)),
         times,
         st.none() | times,
         st.none() | st.tuples(finite, finite, finite),
