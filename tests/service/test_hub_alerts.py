@@ -33,7 +33,7 @@ RUN_S = 150.0
 pytestmark = pytest.mark.timeout(120)
 
 
-async def _run(store: Store, tmp: Path, hook: HttpEndpoint) -> str:
+async def _run(store: Store, tmp: Path, hook: HttpEndpoint) -> tuple[str, uuid.UUID]:
     fleet = SimulatedFleet(
         VirtualAir(), SCENARIOS["fall-test"], ["open-imu"], speed=1.0, start_utc_ns=START_UTC_NS
     )
@@ -57,7 +57,7 @@ async def _run(store: Store, tmp: Path, hook: HttpEndpoint) -> str:
     )
     for caregiver in ("ana", "ben"):
         caregiver_with_share(store, caregiver, [wearer], [Scope.STATUS, Scope.FALLS])
-    insert_alert(store, wearer, opened_at=utc_from_ns(START_UTC_NS))
+    inserted = insert_alert(store, wearer, opened_at=utc_from_ns(START_UTC_NS))
     async with fleet:
         running = asyncio.create_task(hub.run())
         await asyncio.sleep(RUN_S)
@@ -65,21 +65,21 @@ async def _run(store: Store, tmp: Path, hook: HttpEndpoint) -> str:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
-    return wearer
+    return wearer, inserted
 
 
 def test_a_channel_that_is_down_never_stops_collection(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
     try:
         with HttpEndpoint() as hook:
-            wearer = run_virtual(_run(store, tmp_path, hook))
+            wearer, inserted = run_virtual(_run(store, tmp_path, hook))
         with Session(store.engine) as session:
             epochs = session.scalar(select(func.count()).select_from(EpochRow))
             falls = session.scalar(
                 select(func.count()).select_from(EventRow).where(EventRow.kind == "fall")
             )
-        (alert,) = session_alerts(store)
-        rows = AlertDeliveryStore(store.engine).deliveries_of(alert)
+        alerts = session_alerts(store)
+        rows = AlertDeliveryStore(store.engine).deliveries_of(inserted)
     finally:
         store.close()
     assert wearer
@@ -92,7 +92,9 @@ def test_a_channel_that_is_down_never_stops_collection(tmp_path: Path) -> None:
     assert all(r.result.startswith("failed: ") for r in failed)
     assert {r.channel.rsplit(":", 1)[0] for r in failed} == {"json://127.0.0.1"}
     assert all(r.channel.endswith("/***") for r in failed)
-    assert len(hook.received) == 1
+    # the inserted alert, and the alert the rules raised for the scenario's fall
+    assert len(alerts) == 2
+    assert len(hook.received) == 2
 
 
 def session_alerts(store: Store) -> list[uuid.UUID]:
