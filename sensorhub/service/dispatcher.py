@@ -105,6 +105,42 @@ class NudgeDispatcher:
             await asyncio.gather(*late, return_exceptions=True)
         self._chains.clear()
 
+    def buzz(
+        self, wearer_id: str, level: AlertLevel, text: str, targets: Sequence[NudgeTarget]
+    ) -> None:
+        """Buzz the wearer's band (after their earlier deliveries); returns at once.
+
+        For a possible fall's cancel window: the wearer feels that the hub noticed and can
+        press "I'm OK". Not a nudge, so nothing is stored; the result is logged.
+        """
+        before = self._chains.get(wearer_id)
+        self._chains[wearer_id] = asyncio.create_task(
+            self._buzz_after(before, wearer_id, level, text, list(targets)),
+            name=f"buzz {wearer_id}",
+        )
+
+    async def _buzz_after(
+        self,
+        before: asyncio.Task[None] | None,
+        wearer_id: str,
+        level: AlertLevel,
+        text: str,
+        targets: list[NudgeTarget],
+    ) -> None:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                await before
+        result = NudgeDelivery(NudgeOutcome.DASHBOARD_ONLY)
+        try:
+            for target in targets:
+                result = await self._one(target.nudge(level, text))
+                if result.reached_device:
+                    break
+        except Exception:  # a bug in a driver must not end nudging for this wearer
+            _LOGGER.exception("buzzing %s failed", wearer_id)
+            return
+        _LOGGER.info("buzz for %s (%s): %s", wearer_id, result, text)
+
     @property
     def in_flight(self) -> int:
         """Deliveries not finished yet."""
@@ -113,3 +149,5 @@ class NudgeDispatcher:
 
 #: How the dispatcher is offered to a wearer's runtime (tests substitute a recorder).
 Submit = Callable[[NudgeRecord, Sequence[NudgeTarget]], None]
+#: How a runtime asks for a buzz that is not a nudge (wearer, level, text, targets).
+Buzz = Callable[[str, AlertLevel, str, Sequence[NudgeTarget]], None]

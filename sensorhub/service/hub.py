@@ -377,6 +377,7 @@ def build_hub(
             walked_today=walked,
             active_alerts=alerts,
             utc_now_ns=hub_utc_ns,
+            buzz=dispatcher.buzz,
         )
         runtimes.append(runtime)
         by_device = _sessions_of(roles, runtime, backend, clock, timing, session_options)

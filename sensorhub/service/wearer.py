@@ -50,6 +50,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from firmware_protocols.sig import AlertLevel
 from sensorhub.alerts import (
     Alert,
     AlertKind,
@@ -68,7 +69,7 @@ from sensorhub.errors import StorageError
 from sensorhub.model import NS_PER_S, EpochSummary, Event, Fall, GaitBout, SampleBlock, StaticBout
 from sensorhub.nudge import NudgeDecision, NudgeEngine, NudgeSettings
 from sensorhub.pipeline import Pipeline, PipelineSettings
-from sensorhub.service.dispatcher import NudgeTarget, Submit
+from sensorhub.service.dispatcher import Buzz, NudgeTarget, Submit
 from sensorhub.service.roles import WearerDevices
 from sensorhub.service.writer import WriteOutbox
 from sensorhub.store import (
@@ -169,6 +170,8 @@ class WearerRuntime:
         The wearer's alerts still pending or open, and recent gait-change alerts (restart).
     utc_now_ns
         The hub's clock (UTC ns): when an alert transition is stored as decided.
+    buzz
+        Buzzes the band when a possible fall's cancel window starts (the dispatcher's).
     """
 
     def __init__(
@@ -186,6 +189,7 @@ class WearerRuntime:
         alert_settings: AlertSettings | None = None,
         active_alerts: Sequence[AlertRecord] = (),
         utc_now_ns: Callable[[], int] = time.time_ns,
+        buzz: Buzz | None = None,
     ) -> None:
         self.devices = devices
         self.wearer_id = devices.wearer.id
@@ -244,6 +248,7 @@ class WearerRuntime:
         self.nudge_targets: list[NudgeTarget] = []
         self._writer = writer
         self._submit = submit_nudge
+        self._buzz = buzz
         self._live_interval_s = live_interval_s
         self._last_live_write = -math.inf
         self._last_device_ns = 0 if resumed_ns is None else resumed_ns
@@ -326,7 +331,8 @@ class WearerRuntime:
                 nonwear_since_ns=live.nonwear_since_ns,
                 steps_ns=out.steps_ns.tolist(),
             )
-            records += self._alert_records(self.alerts.observe(observation).alerts_)
+            raised = self.alerts.observe(observation).alerts_
+            records += self._alert_records(raised)
             records += await self._review_gait(block.end_ns)
             if time.monotonic() - self._last_live_write >= self._live_interval_s:
                 records.append(self.live_record())
@@ -334,6 +340,21 @@ class WearerRuntime:
             await self._writer.put(records)
             if nudge is not None:
                 self._submit(nudge, self.nudge_targets)
+            self._buzz_for_falls(raised)
+
+    def _buzz_for_falls(self, alerts: Sequence[Alert]) -> None:
+        """A possible fall that just went pending buzzes the band (where it can be buzzed):
+        the wearer's cue that the cancel window runs (Apple Watch taps the wrist likewise)."""
+        if self._buzz is None or not self.nudge_targets:
+            return
+        for alert in alerts:
+            if alert.kind is AlertKind.POSSIBLE_FALL and alert.state is AlertState.PENDING:
+                self._buzz(
+                    self.wearer_id,
+                    AlertLevel.HIGH,
+                    "Did you fall? Press I'm OK in sensorhub, or your carers are told in a minute",
+                    self.nudge_targets,
+                )
 
     def live_record(self) -> LiveRecord:
         """The wearer's live state now (posture, bout in progress, stillness)."""

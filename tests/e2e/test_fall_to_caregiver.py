@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from firmware_protocols.sig import AlertLevel
 from sensorhub.access import Scope
 from sensorhub.config import CaregiverConfig, simulated_config
 from sensorhub.model import NS_PER_S
 from sensorhub.service import build_hub
 from sensorhub.sim.backend import VirtualAir
+from sensorhub.sim.base import ReceivedAlert
 from sensorhub.sim.fleet import SimulatedFleet
 from sensorhub.sim.scenario import SCENARIOS
 from sensorhub.sim.virtual_time import run_virtual
@@ -30,7 +32,10 @@ START_UTC_NS = 1_795_420_800 * NS_PER_S  # 2026-11-23 08:00 UTC
 IMPACT_S = 60.45  # the fall-test scenario's impact (see tests/e2e/test_alert_scenarios.py)
 
 
-async def _collect(tmp: Path, scenario: str, hook: HttpEndpoint, until_s: float) -> None:
+async def _collect(
+    tmp: Path, scenario: str, hook: HttpEndpoint, until_s: float
+) -> list[ReceivedAlert]:
+    """Run the hub on the scenario; return the alerts the band received (its buzzes)."""
     fleet = SimulatedFleet(
         VirtualAir(), SCENARIOS[scenario], ["open-imu"], speed=1.0, start_utc_ns=START_UTC_NS
     )
@@ -61,6 +66,7 @@ async def _collect(tmp: Path, scenario: str, hook: HttpEndpoint, until_s: float)
     finally:
         outbox.close()
         store.close()
+    return list(fleet.devices[0].emulator.alerts_received)
 
 
 def _alerts(tmp: Path) -> list[AlertView]:
@@ -75,7 +81,7 @@ def test_a_fall_reaches_the_caregiver_between_60_and_90_s_after_the_impact(
     tmp_path: Path,
 ) -> None:
     with HttpEndpoint() as hook:
-        run_virtual(_collect(tmp_path, "fall-test", hook, until_s=IMPACT_S + 150))
+        buzzes = run_virtual(_collect(tmp_path, "fall-test", hook, until_s=IMPACT_S + 150))
         received = hook.wait_for(1)
     (alert,) = _alerts(tmp_path)
     assert (alert.kind, alert.state) == ("possible_fall", "open")
@@ -85,12 +91,17 @@ def test_a_fall_reaches_the_caregiver_between_60_and_90_s_after_the_impact(
     assert 60 <= after_impact_s <= 90, after_impact_s
     assert len(received) == 1
     assert "fall" in (received[0].title + received[0].body).lower()
+    # the band was buzzed once as the cancel window began, well before the caregiver was told
+    (buzz,) = buzzes
+    assert buzz.level == AlertLevel.HIGH
+    assert IMPACT_S < buzz.scenario_time_s < IMPACT_S + 30
 
 
 def test_a_recovered_fall_reaches_no_one(tmp_path: Path) -> None:
     with HttpEndpoint() as hook:
-        run_virtual(_collect(tmp_path, "fall-recovered", hook, until_s=IMPACT_S + 120))
+        buzzes = run_virtual(_collect(tmp_path, "fall-recovered", hook, until_s=IMPACT_S + 120))
     (alert,) = _alerts(tmp_path)
     assert alert.state == "cancelled"
     assert alert.deliveries == ()
     assert hook.received == []
+    assert [b.level for b in buzzes] == [AlertLevel.HIGH]  # the window's cue, nothing more
