@@ -21,6 +21,14 @@ Example ``hub.toml``::
     walking_goal_min = 20                 # daily walking goal (0: no walking nudge)
     walking_goal_hour = 17                # from 17:00 local, one nudge when behind the goal
 
+    [wearers.alerts]                        # all optional (sensorhub.alerts defaults)
+    fall_cancel_s = 60                      # the wearer's window to cancel a possible fall
+    inactivity_h = 3                        # no movement this long in the daytime
+    not_worn_h = 2                          # band not worn this long in the daytime
+    offline_min = 30                        # no data this long in the daytime
+    battery_low_pct = 15
+    daytime = "8-21"                        # the wearer's daytime (whole hours, local)
+
     [[devices]]
     wearer = "ada"
     profile = "open-imu"                    # see `sensorhub devices`
@@ -95,6 +103,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 from firmware_protocols.profiles import DeviceProfile, get_profile
+from sensorhub.alerts import AlertSettings
 from sensorhub.ble.drivers import StreamSettings
 from sensorhub.ble.session import DeviceBinding
 from sensorhub.channel_urls import mask_channel
@@ -131,7 +140,15 @@ _CAREGIVER_KEYS: Final = frozenset({"username", "notify", "order", "quiet_hours"
 _CLOCK_RANGE = re.compile(r"([0-9]{1,2}):([0-9]{2}) *- *([0-9]{1,2}):([0-9]{2})")
 #: Escalation levels a hub may have (more would take hours to reach anyone).
 _ORDERS: Final = (1, 99)
-_WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges", "height_cm"})
+_WEARER_KEYS: Final = frozenset({"id", "name", "timezone", "nudges", "alerts", "height_cm"})
+#: ``[wearers.alerts]`` key -> (AlertSettings field, factor to seconds, range, example).
+_ALERT_NUMBERS: Final = {
+    "fall_cancel_s": ("fall_cancel_s", 1.0, (15.0, 300.0), 60),
+    "inactivity_h": ("inactivity_s", 3600.0, (0.5, 12.0), 3),
+    "not_worn_h": ("not_worn_s", 3600.0, (0.25, 12.0), 2),
+    "offline_min": ("offline_s", 60.0, (5.0, 720.0), 30),
+}
+_WEARER_ALERT_KEYS: Final = frozenset({*_ALERT_NUMBERS, "battery_low_pct", "daytime"})
 _DEVICE_KEYS: Final = frozenset(
     {
         "wearer",
@@ -167,6 +184,8 @@ class WearerConfig:
     nudges: NudgeSettings = field(default_factory=NudgeSettings)
     #: the wearer's height (live gait speed and shuffling share); None: not given
     height_cm: float | None = None
+    #: when caregivers are alerted about this wearer; None: the defaults in their time zone
+    alerts: AlertSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -578,7 +597,49 @@ def _wearer(raw: Any, index: int, where: _Where) -> WearerConfig:
     height_cm = table.number(
         "height_cm", _HEIGHT_CM, "a height in centimetres", "write e.g. height_cm = 168"
     )
-    return WearerConfig(wearer_id, name, timezone, _nudges(nudges, timezone), height_cm)
+    alerts_label = f"{table.label}.alerts"
+    alerts = where.table(
+        table.values.get("alerts", {}),
+        alerts_label,
+        "[wearers.alerts]",
+        _WEARER_ALERT_KEYS,
+        table.line,
+    )
+    return WearerConfig(
+        wearer_id,
+        name,
+        timezone,
+        _nudges(nudges, timezone),
+        height_cm,
+        _wearer_alerts(alerts, timezone),
+    )
+
+
+def _wearer_alerts(table: _Table, timezone: str) -> AlertSettings:
+    kwargs: dict[str, Any] = {"timezone": timezone}
+    for key, (target, factor, bounds, example) in _ALERT_NUMBERS.items():
+        value = table.number(key, bounds, "a number", f"write e.g. {key} = {example}")
+        if value is not None:
+            kwargs[target] = value * factor
+    battery = table.whole_number(
+        "battery_low_pct", (5, 50), "a whole percentage", "write e.g. battery_low_pct = 15"
+    )
+    if battery is not None:
+        kwargs["battery_low_pct"] = battery
+    daytime = table.optional_text("daytime", "8-21")
+    if daytime is not None:
+        match = re.fullmatch(r"([0-9]{1,2}) *- *([0-9]{1,2})", daytime)
+        if match is None or not (int(match[1]) < int(match[2]) <= 24):
+            raise table.error(
+                "daytime",
+                f"{_shown(daytime)} is not a range of whole hours within a day",
+                'write daytime = "8-21" for 08:00 to 21:00',
+            )
+        kwargs["day_start_hour"], kwargs["day_end_hour"] = int(match[1]), int(match[2])
+    try:
+        return AlertSettings(**kwargs)
+    except ValueError as exc:  # every value was checked above: a rule added since
+        raise table.error(None, str(exc), "fix the alert settings") from exc
 
 
 def _nudges(table: _Table, timezone: str) -> NudgeSettings:

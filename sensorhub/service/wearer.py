@@ -256,7 +256,9 @@ class WearerRuntime:
         self.alerts = AlertRules(
             self.wearer_id,
             name=devices.wearer.name,
-            settings=alert_settings or AlertSettings(timezone=devices.wearer.timezone),
+            settings=alert_settings
+            or devices.wearer.alerts
+            or AlertSettings(timezone=devices.wearer.timezone),
             active=[alert_from_record(r) for r in active_alerts],
             quiet_since_ns=None if resume is None else resume.quiet_since_ns,
             resumed_at_ns=None if resume is None else resume.device_time_ns,

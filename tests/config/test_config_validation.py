@@ -452,3 +452,48 @@ def test_height_sensor_height_and_walking_goal_become_the_wearers_settings() -> 
     plain = parse_config(to_toml(GOOD)).wearer_settings("ada")
     assert (plain.height_cm, plain.sensor_height_cm, plain.walking_goal_min) == (None, None, 20)
     assert (plain.sitting_limit_min, plain.quiet_hours) == (25, "22-7")
+
+
+ALERTS_TOML = """
+[hub]
+db = "sqlite:///var/hub.db"
+
+[[wearers]]
+id = "ada"
+timezone = "Europe/Berlin"
+
+[wearers.alerts]
+fall_cancel_s = 90
+inactivity_h = 2.5
+not_worn_h = 1
+offline_min = 45
+battery_low_pct = 20
+daytime = "7-22"
+"""
+
+
+def test_a_wearers_alert_settings_come_from_the_config() -> None:
+    (wearer,) = parse_config(ALERTS_TOML).wearers
+    alerts = wearer.alerts
+    assert alerts is not None
+    assert (alerts.fall_cancel_s, alerts.inactivity_s, alerts.not_worn_s, alerts.offline_s) == (
+        90.0, 9000.0, 3600.0, 2700.0,
+    )  # fmt: skip
+    assert (alerts.battery_low_pct, alerts.day_start_hour, alerts.day_end_hour) == (20, 7, 22)
+    assert alerts.timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('daytime = "22-7"', 'daytime = "8-21" for 08:00 to 21:00'),
+        ("inactivity_h = 0", "inactivity_h = 3"),
+        ("fall_cancel_s = 5", "fall_cancel_s = 60"),
+        ("battery_low_pct = 80", "battery_low_pct = 15"),
+        ("snooze_min = 5", "snooze_min"),
+    ],
+)
+def test_bad_alert_settings_say_what_to_write(line: str, message: str) -> None:
+    text = ALERTS_TOML.split("[wearers.alerts]")[0] + "[wearers.alerts]\n" + line + "\n"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(text, source="hub.toml")
