@@ -68,12 +68,13 @@ TOML line of a table, and both report errors in their own words, which would hav
 translated back to the key and the fix. It also saves a dependency.
 
 **Per-wearer settings.** The nudge limits, quiet hours, walking goal, ``height_cm`` and the
-motion device's ``sensor_height_cm`` and placement are the *defaults* of the wearer's
-settings in the store (:class:`~sensorhub.wearer_settings.WearerSettings`): the hub writes
-them on start where the store has none, and the store's values win from then on (changed with
-``Accounts.save_wearer_settings``, audited). ``height_cm`` (50-250) lets a lower-back or hip
-sensor's height be estimated (0.53 x height); ``sensor_height_cm`` (5-250) gives it for any
-placement. With either, gait bouts get a walking speed and a shuffling share.
+motion device's ``sensor_height_cm`` and placement are the *defaults* of the wearer's settings
+in the store (:class:`~sensorhub.wearer_settings.WearerSettings`): the hub writes them on start
+where the store has none; after an edit of the config, a setting nobody changed since follows
+it, one changed with ``Accounts.save_wearer_settings`` (audited) stays. ``height_cm`` (50-250)
+lets a lower-back or hip sensor's height be estimated (0.53 x height); ``sensor_height_cm``
+(5-250) gives it for any placement. With either, gait bouts get a walking speed and a shuffling
+share.
 
 A caregiver is told about a wearer's alerts only while the wearer shares the scope the alert
 needs with the caregiver's account (checked at each delivery, see

@@ -112,6 +112,10 @@ def _event_row(wearer_id: str, event: Event, now: dt.datetime) -> dict[str, Any]
     }
 
 
+#: Where a wearer's settings JSON keeps the hub config's values it was last seeded with.
+CONFIG_SNAPSHOT_KEY = "_from_hub_config"
+
+
 class Repository:
     """Write access to a sensorhub database (thread-safe; one short transaction per call).
 
@@ -233,30 +237,46 @@ class Repository:
     def seed_wearer_settings(
         self, wearer_id: str, defaults: dict[str, Any], *, by: str = "hub config"
     ) -> dict[str, Any]:
-        """Store the wearer's settings where absent; return the stored settings JSON.
+        """Bring the wearer's stored settings up to the hub config; return the stored JSON.
 
-        A wearer without a ``wearer_settings`` row gets ``defaults``; keys missing from an
-        existing row are added from ``defaults`` (a setting new to the config); stored values
-        always win (they are changed with ``save_wearer_settings``, audited).
+        A wearer without a ``wearer_settings`` row gets ``defaults``. In an existing row, a
+        key missing is added from ``defaults`` (a setting new to the config), and a key whose
+        stored value is still what the config said last time takes the config's new value
+        (an administrator edited ``hub.toml``); a value someone changed since
+        (``save_wearer_settings``, audited: the wearer or a clinician on the dashboard) stays.
+        The config's values are kept under ``CONFIG_SNAPSHOT_KEY`` to tell the two apart.
         """
         out: dict[str, Any] = {}
 
         def work(session: Session) -> None:
             row = session.get(WearerSettingsRow, wearer_id, with_for_update=True)
             now = dt.datetime.now(dt.UTC)
+            snapshot = {CONFIG_SNAPSHOT_KEY: dict(defaults)}
             if row is None:
                 session.add(
                     WearerSettingsRow(
-                        wearer_id=wearer_id, settings=dict(defaults), updated_at=now, updated_by=by
+                        wearer_id=wearer_id,
+                        settings={**defaults, **snapshot},
+                        updated_at=now,
+                        updated_by=by,
                     )
                 )
                 out.update(defaults)
                 return
-            missing = {k: v for k, v in defaults.items() if k not in row.settings}
-            if missing:
-                row.settings = {**row.settings, **missing}
-                row.updated_at, row.updated_by = now, by
-            out.update(row.settings)
+            stored = dict(row.settings)
+            before = stored.get(CONFIG_SNAPSHOT_KEY)
+            before = before if isinstance(before, dict) else {}
+            changes = {
+                key: value
+                for key, value in defaults.items()
+                if key not in stored
+                or (key in before and stored[key] == before[key] and value != before[key])
+            }
+            if changes or before != defaults:
+                row.settings = {**stored, **changes, **snapshot}
+                if changes:
+                    row.updated_at, row.updated_by = now, by
+            out.update({k: v for k, v in row.settings.items() if k != CONFIG_SNAPSHOT_KEY})
 
         self._write(work)
         return out

@@ -215,3 +215,22 @@ def test_the_walking_of_the_day_is_read_back_for_a_restart(db_url: str) -> None:
     finally:
         store.close()
     assert walked == {day + 9 * hour: 420.0, day + 12 * hour: 90.0}
+
+
+def test_an_edited_hub_config_applies_unless_someone_changed_that_setting(db_url: str) -> None:
+    store, _ada, _carer = _store(db_url)
+    try:
+        first = WearerSettings(sitting_limit_min=30, standing_limit_min=45)
+        store.repository.seed_wearer_settings("ada", first.to_json())
+        store.accounts.save_wearer_settings(
+            "ada", WearerSettings(sitting_limit_min=20, standing_limit_min=45), actor="ada"
+        )
+        # the administrator edits hub.toml: both limits change there
+        edited = WearerSettings(sitting_limit_min=40, standing_limit_min=60)
+        seeded = store.repository.seed_wearer_settings("ada", edited.to_json())
+        assert seeded["sitting_limit_min"] == 20  # the wearer's own choice stays
+        assert seeded["standing_limit_min"] == 60  # untouched by anyone: follows the config
+        again = store.repository.seed_wearer_settings("ada", edited.to_json())
+        assert again == seeded  # a restart with the same config changes nothing
+    finally:
+        store.close()
