@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Insert, Table, case, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,6 +54,9 @@ from sensorhub.store.records import (
 )
 
 _UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+_T = TypeVar("_T")
 
 
 def utc_from_ns(t_ns: int) -> dt.datetime:
@@ -129,6 +132,14 @@ class Repository:
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
+
+    def _read(self, what: str, work: Callable[[Session], _T]) -> _T:
+        """Run ``work`` in a read session; a database error becomes one StorageError."""
+        try:
+            with self._session() as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"reading {what} failed: {describe_error(exc)}") from exc
 
     def _write(self, work: Any) -> None:
         try:
@@ -289,13 +300,9 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                row = session.get(WearerSettingsRow, wearer_id)
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"reading the wearer settings failed: {describe_error(exc)}"
-            ) from exc
+        row = self._read(
+            "the wearer settings", lambda session: session.get(WearerSettingsRow, wearer_id)
+        )
         return None if row is None else (dict(row.settings), row.updated_at)
 
     def snoozes_since(self, wearer_id: str, since_ns: int) -> list[tuple[int, int]]:
@@ -307,17 +314,17 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                rows = session.execute(
-                    select(NudgeRow.bout_start_at, NudgeRow.snoozed_until).where(
-                        NudgeRow.wearer_id == wearer_id,
-                        NudgeRow.sent_at >= utc_from_ns(since_ns),
-                        NudgeRow.snoozed_until.is_not(None),
-                    )
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"reading the snoozed nudges failed: {describe_error(exc)}") from exc
+
+        def _work(session: Session) -> Any:
+            return session.execute(
+                select(NudgeRow.bout_start_at, NudgeRow.snoozed_until).where(
+                    NudgeRow.wearer_id == wearer_id,
+                    NudgeRow.sent_at >= utc_from_ns(since_ns),
+                    NudgeRow.snoozed_until.is_not(None),
+                )
+            ).all()
+
+        rows = self._read("the snoozed nudges", _work)
         return [(ns_from_utc(start), ns_from_utc(until)) for start, until in rows if until]
 
     def walking_since(self, wearer_id: str, since_ns: int) -> dict[int, float]:
@@ -329,19 +336,17 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                rows = session.execute(
-                    select(EventRow.start_at, EventRow.end_at).where(
-                        EventRow.wearer_id == wearer_id,
-                        EventRow.kind == GaitBout.kind,
-                        EventRow.start_at >= utc_from_ns(since_ns),
-                    )
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"reading the walking of the day failed: {describe_error(exc)}"
-            ) from exc
+
+        def _work(session: Session) -> Any:
+            return session.execute(
+                select(EventRow.start_at, EventRow.end_at).where(
+                    EventRow.wearer_id == wearer_id,
+                    EventRow.kind == GaitBout.kind,
+                    EventRow.start_at >= utc_from_ns(since_ns),
+                )
+            ).all()
+
+        rows = self._read("the walking of the day", _work)
         return {ns_from_utc(start): (end - start).total_seconds() for start, end in rows}
 
     def save_alert(self, alert: AlertRecord) -> None:
@@ -358,11 +363,7 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                row = session.get(LiveStateRow, wearer_id)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"reading the live state failed: {describe_error(exc)}") from exc
+        row = self._read("the live state", lambda session: session.get(LiveStateRow, wearer_id))
         if row is None:
             return None
         bout = None
@@ -387,22 +388,22 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                rows = session.scalars(
-                    select(AlertRow)
-                    .where(AlertRow.wearer_id == wearer_id)
-                    .where(
-                        or_(
-                            AlertRow.state.in_(("pending", "open")),
-                            (AlertRow.kind == "gait_change")
-                            & (AlertRow.opened_device_at >= utc_from_ns(gait_since_ns)),
-                        )
+
+        def _work(session: Session) -> Any:
+            return session.scalars(
+                select(AlertRow)
+                .where(AlertRow.wearer_id == wearer_id)
+                .where(
+                    or_(
+                        AlertRow.state.in_(("pending", "open")),
+                        (AlertRow.kind == "gait_change")
+                        & (AlertRow.opened_device_at >= utc_from_ns(gait_since_ns)),
                     )
-                    .order_by(AlertRow.opened_at)
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"reading the open alerts failed: {describe_error(exc)}") from exc
+                )
+                .order_by(AlertRow.opened_at)
+            ).all()
+
+        rows = self._read("the open alerts", _work)
         return [alert_record_of(row) for row in rows]
 
     def gait_history(
@@ -417,21 +418,22 @@ class Repository:
             If the database cannot be read.
         """
         since = utc_from_ns(since_ns)
-        try:
-            with self._session() as session:
-                bout_rows = session.scalars(
-                    select(EventRow)
-                    .where(EventRow.wearer_id == wearer_id, EventRow.kind == GaitBout.kind)
-                    .where(EventRow.start_at >= since)
-                    .order_by(EventRow.start_at)
-                ).all()
-                epoch_rows = session.scalars(
-                    select(EpochRow)
-                    .where(EpochRow.wearer_id == wearer_id, EpochRow.start_at >= since)
-                    .order_by(EpochRow.start_at)
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"reading the gait history failed: {describe_error(exc)}") from exc
+
+        def _work(session: Session) -> Any:
+            bout_rows = session.scalars(
+                select(EventRow)
+                .where(EventRow.wearer_id == wearer_id, EventRow.kind == GaitBout.kind)
+                .where(EventRow.start_at >= since)
+                .order_by(EventRow.start_at)
+            ).all()
+            epoch_rows = session.scalars(
+                select(EpochRow)
+                .where(EpochRow.wearer_id == wearer_id, EpochRow.start_at >= since)
+                .order_by(EpochRow.start_at)
+            ).all()
+            return (bout_rows, epoch_rows)
+
+        bout_rows, epoch_rows = self._read("the gait history", _work)
         bouts = [
             GaitBout(
                 start_ns=ns_from_utc(r.start_at),
@@ -467,16 +469,16 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-        try:
-            with self._session() as session:
-                rows = session.scalars(
-                    select(NudgeRow)
-                    .where(NudgeRow.wearer_id == wearer_id)
-                    .where(NudgeRow.sent_at >= utc_from_ns(since_ns))
-                    .order_by(NudgeRow.sent_at)
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"reading the recent nudges failed: {describe_error(exc)}") from exc
+
+        def _work(session: Session) -> Any:
+            return session.scalars(
+                select(NudgeRow)
+                .where(NudgeRow.wearer_id == wearer_id)
+                .where(NudgeRow.sent_at >= utc_from_ns(since_ns))
+                .order_by(NudgeRow.sent_at)
+            ).all()
+
+        rows = self._read("the recent nudges", _work)
         return [
             NudgeRecord(
                 wearer_id=row.wearer_id,
