@@ -263,7 +263,8 @@ def test_the_demo_passes_no_database_on_the_dashboards_command_line(
     assert not [arg for arg in argv if "demo.db" in arg or arg == "--db"]
     assert environ_of(dashboard)["SENSORHUB_DB_URL"] == f"sqlite:///{db}"
     os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
-    assert demo.wait(60) == 0, log.read_text()[-2000:]
+    # a bound for a loaded machine (Ctrl-C flushes the outbox and stops the dashboard)
+    assert demo.wait(240) == 0, log.read_text()[-2000:]
     modes = {
         p.name: stat.S_IMODE(p.stat().st_mode) for p in (db.parent, db, db.parent / "dashboard.log")
     }
