@@ -141,6 +141,14 @@ class Repository:
         except SQLAlchemyError as exc:
             raise StorageError(f"reading {what} failed: {describe_error(exc)}") from exc
 
+    def _rows(self, what: str, statement: Any) -> list[Any]:
+        """The rows of a SELECT of columns (one read session)."""
+        return self._read(what, lambda session: list(session.execute(statement).all()))
+
+    def _scalars(self, what: str, statement: Any) -> list[Any]:
+        """The ORM rows of a SELECT of one table (one read session)."""
+        return self._read(what, lambda session: list(session.scalars(statement).all()))
+
     def _write(self, work: Any) -> None:
         try:
             with self._session() as session, session.begin():
@@ -314,17 +322,14 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-
-        def _work(session: Session) -> Any:
-            return session.execute(
-                select(NudgeRow.bout_start_at, NudgeRow.snoozed_until).where(
-                    NudgeRow.wearer_id == wearer_id,
-                    NudgeRow.sent_at >= utc_from_ns(since_ns),
-                    NudgeRow.snoozed_until.is_not(None),
-                )
-            ).all()
-
-        rows = self._read("the snoozed nudges", _work)
+        rows = self._rows(
+            "the snoozed nudges",
+            select(NudgeRow.bout_start_at, NudgeRow.snoozed_until).where(
+                NudgeRow.wearer_id == wearer_id,
+                NudgeRow.sent_at >= utc_from_ns(since_ns),
+                NudgeRow.snoozed_until.is_not(None),
+            ),
+        )
         return [(ns_from_utc(start), ns_from_utc(until)) for start, until in rows if until]
 
     def walking_since(self, wearer_id: str, since_ns: int) -> dict[int, float]:
@@ -336,17 +341,14 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-
-        def _work(session: Session) -> Any:
-            return session.execute(
-                select(EventRow.start_at, EventRow.end_at).where(
-                    EventRow.wearer_id == wearer_id,
-                    EventRow.kind == GaitBout.kind,
-                    EventRow.start_at >= utc_from_ns(since_ns),
-                )
-            ).all()
-
-        rows = self._read("the walking of the day", _work)
+        rows = self._rows(
+            "the walking of the day",
+            select(EventRow.start_at, EventRow.end_at).where(
+                EventRow.wearer_id == wearer_id,
+                EventRow.kind == GaitBout.kind,
+                EventRow.start_at >= utc_from_ns(since_ns),
+            ),
+        )
         return {ns_from_utc(start): (end - start).total_seconds() for start, end in rows}
 
     def save_alert(self, alert: AlertRecord) -> None:
@@ -388,22 +390,19 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-
-        def _work(session: Session) -> Any:
-            return session.scalars(
-                select(AlertRow)
-                .where(AlertRow.wearer_id == wearer_id)
-                .where(
-                    or_(
-                        AlertRow.state.in_(("pending", "open")),
-                        (AlertRow.kind == "gait_change")
-                        & (AlertRow.opened_device_at >= utc_from_ns(gait_since_ns)),
-                    )
+        rows = self._scalars(
+            "the open alerts",
+            select(AlertRow)
+            .where(AlertRow.wearer_id == wearer_id)
+            .where(
+                or_(
+                    AlertRow.state.in_(("pending", "open")),
+                    (AlertRow.kind == "gait_change")
+                    & (AlertRow.opened_device_at >= utc_from_ns(gait_since_ns)),
                 )
-                .order_by(AlertRow.opened_at)
-            ).all()
-
-        rows = self._read("the open alerts", _work)
+            )
+            .order_by(AlertRow.opened_at),
+        )
         return [alert_record_of(row) for row in rows]
 
     def gait_history(
@@ -469,16 +468,13 @@ class Repository:
         StorageError
             If the database cannot be read.
         """
-
-        def _work(session: Session) -> Any:
-            return session.scalars(
-                select(NudgeRow)
-                .where(NudgeRow.wearer_id == wearer_id)
-                .where(NudgeRow.sent_at >= utc_from_ns(since_ns))
-                .order_by(NudgeRow.sent_at)
-            ).all()
-
-        rows = self._read("the recent nudges", _work)
+        rows = self._scalars(
+            "the recent nudges",
+            select(NudgeRow)
+            .where(NudgeRow.wearer_id == wearer_id)
+            .where(NudgeRow.sent_at >= utc_from_ns(since_ns))
+            .order_by(NudgeRow.sent_at),
+        )
         return [
             NudgeRecord(
                 wearer_id=row.wearer_id,
