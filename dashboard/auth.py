@@ -12,7 +12,6 @@ run, so a disabled account is logged out at once.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import time
@@ -22,18 +21,17 @@ import streamlit as st
 
 from dashboard.data import accounts, show_error
 from sensorhub.access import Viewer
+
+# the command that starts this process sets these (one definition of each)
+from sensorhub.cli.dashboard import DESK_LOGIN_ENV, IDLE_LOGOUT_ENV, is_loopback
 from sensorhub.errors import SensorhubError
 from sensorhub.store import Action, LoginRefusedError
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Environment variable: minutes without interaction before a session is logged out.
-IDLE_LOGOUT_ENV: Final = "SENSORHUB_IDLE_LOGOUT_MIN"
 #: 15 minutes: the automatic-logoff time most health-care security policies use (NIST SP
 #: 800-63B section 7.2 allows at most 30 minutes of inactivity at AAL2).
 DEFAULT_IDLE_LOGOUT_MIN: Final = 15.0
-#: Environment variable of desk mode: log in as this account without a form, loopback only.
-DESK_LOGIN_ENV: Final = "SENSORHUB_DASHBOARD_LOGIN_AS"
 
 _VIEWER = "sensorhub_viewer"
 _LAST_ACTIVE = "sensorhub_last_active"
@@ -62,21 +60,12 @@ def _oidc_configured() -> bool:
         return False
 
 
-def _is_loopback(address: str) -> bool:
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def _desk_login() -> Viewer | None:
     username = os.environ.get(DESK_LOGIN_ENV)
     if not username:
         return None
     address = str(st.get_option("server.address") or "")
-    if not _is_loopback(address):
+    if not is_loopback(address):
         st.error(
             "Desk mode (no login) is served on this computer only; this dashboard listens on "
             f"{address or 'every address'}. Restart it without --login-as."

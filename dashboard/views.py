@@ -260,3 +260,10 @@ def wearer_label(wearer: WearerView, everyone: list[WearerView]) -> str:
     """The wearer's name, with the id when another wearer has the same name."""
     same = sum(w.display_name == wearer.display_name for w in everyone)
     return wearer.display_name if same == 1 else f"{wearer.display_name} ({wearer.id})"
+
+
+def local_minute(when: dt.datetime | None, timezone: str) -> str:
+    """``when`` to the minute in the wearer's time zone ("—" when there is none)."""
+    if when is None:
+        return "—"
+    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -20,10 +19,6 @@ from sensorhub.store import AlertView
 
 #: Alert states still waiting for someone.
 ACTIVE = ("pending", "open")
-
-
-def _local(when: dt.datetime | None, timezone: str) -> str:
-    return "—" if when is None else when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _acknowledge(alert_id: uuid.UUID) -> None:
@@ -62,7 +57,7 @@ def _card(alert: AlertView, name: str, timezone: str, viewer: Viewer) -> None:
         left.markdown(f"**{name}** — {alert.reason}")
         left.caption(
             f"{alert.kind.replace('_', ' ')}, {alert.severity}, {alert.state}; opened "
-            f"{_local(alert.opened_at, timezone)}"
+            f"{views.local_minute(alert.opened_at, timezone)}"
             + (f"; acknowledged by {alert.acknowledged_by}" if alert.acknowledged_by else "")
         )
         if alert.state in ACTIVE and viewer.wearer_id != alert.wearer_id:
@@ -73,7 +68,7 @@ def _card(alert: AlertView, name: str, timezone: str, viewer: Viewer) -> None:
             left.dataframe(
                 [
                     {
-                        "at": _local(d.at, timezone),
+                        "at": views.local_minute(d.at, timezone),
                         "to": d.recipient,
                         "channel": d.channel,
                         "attempt": d.attempt,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, views
 from dashboard.data import accounts, queries, show_error
 from sensorhub.access import Scope
 from sensorhub.errors import SensorhubError
@@ -29,20 +29,16 @@ SCOPE_WORDS = {
 }
 
 
-def _local(when: dt.datetime | None, timezone: str) -> str:
-    if when is None:
-        return "—"
-    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
 def share_rows(shares: list[ShareView], timezone: str) -> list[dict[str, str]]:
     """Table rows of shares, in the wearer's time zone."""
     return [
         {
             "shared with": f"{s.grantee_display_name} ({s.grantee})",
             "can see": "; ".join(SCOPE_WORDS[scope] for scope in sorted(s.scopes)),
-            "since": _local(s.granted_at, timezone),
-            "until": _local(s.expires_at, timezone) if s.expires_at else "until you stop it",
+            "since": views.local_minute(s.granted_at, timezone),
+            "until": views.local_minute(s.expires_at, timezone)
+            if s.expires_at
+            else "until you stop it",
             "granted by": "you" if s.basis == "wearer" else f"{s.granted_by} ({s.basis})",
         }
         for s in shares
@@ -126,7 +122,7 @@ def render() -> None:
     st.dataframe(
         [
             {
-                "when": _local(e.at, timezone),
+                "when": views.local_minute(e.at, timezone),
                 "who": e.actor,
                 "what": e.action,
                 "detail": e.detail,
